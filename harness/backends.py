@@ -1,0 +1,199 @@
+"""Environment backends: uv (fast path) and virtualenv + pip (the classic path).
+
+Both create a venv for a given interpreter and install requirements into it
+with the user's index configuration.  Both cope with what old releases need:
+
+* the newest virtualenv no longer seeds pip for Python 3.8 and older, so the
+  virtualenv backend creates an unseeded venv and seeds it with the target
+  interpreter's own `ensurepip`;
+* pip 24.1 and newer refuse the metadata of some old releases (uvicorn 0.12.3,
+  0.14.0), so the pip in every virtualenv environment is held below 24.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from packaging.version import InvalidVersion, Version
+
+from harness.errors import BackendUnavailableError, EnvironmentBuildError
+from harness.index_config import IndexConfig
+from harness.interpreters import Interpreter
+from harness.processes import run_captured
+
+INSTALL_TIMEOUT_S = 900.0
+#: Newest pip that still accepts the legacy metadata of old releases.
+PIP_LEGACY_METADATA = "pip<24.1"
+_TAIL_LINES = 25
+
+
+def venv_python(env_dir: Path) -> Path:
+    if sys.platform == "win32":
+        return env_dir / "Scripts" / "python.exe"
+    return env_dir / "bin" / "python"
+
+
+def tail(text: str, lines: int = _TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def installer_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment installers run with: the user's, minus venv leakage."""
+    env = dict(os.environ)
+    for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PYTHON"):
+        env.pop(name, None)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["PIP_NO_INPUT"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class Backend(Protocol):
+    name: str
+
+    def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None: ...
+
+    def install(
+        self,
+        env_dir: Path,
+        requirements: Sequence[str],
+        index: IndexConfig,
+        exclude_newer: str | None = None,
+    ) -> None: ...
+
+
+def _fail(step: str, code: int, output: str) -> EnvironmentBuildError:
+    last = tail(output)
+    reason = next(
+        (line.strip() for line in reversed(last.splitlines()) if line.strip()), f"exit {code}"
+    )
+    return EnvironmentBuildError(f"{step} failed: {reason}", last)
+
+
+def find_uv() -> Path | None:
+    """The `uv` binary: the one installed with the harness, else PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return Path(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        located = shutil.which("uv")
+        return Path(located) if located else None
+
+
+class UvBackend:
+    name = "uv"
+
+    def __init__(self, uv_bin: Path | None = None) -> None:
+        located = uv_bin or find_uv()
+        if located is None:
+            raise BackendUnavailableError("backend 'uv' requested but no uv binary was found")
+        self.uv_bin = located
+
+    def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
+        argv = [str(self.uv_bin), "venv", "--quiet", "--no-project", "--python"]
+        argv += [str(interpreter.path), str(env_dir)]
+        code, output = run_captured(argv, timeout_s=120, env=installer_env())
+        if code != 0:
+            raise _fail("uv venv", code, output)
+
+    def install(
+        self,
+        env_dir: Path,
+        requirements: Sequence[str],
+        index: IndexConfig,
+        exclude_newer: str | None = None,
+    ) -> None:
+        argv = [str(self.uv_bin), "pip", "install", "--python", str(venv_python(env_dir))]
+        argv += index.uv_args()
+        if exclude_newer:
+            argv += ["--exclude-newer", exclude_newer]
+        argv += ["--", *requirements]
+        code, output = run_captured(argv, timeout_s=INSTALL_TIMEOUT_S, env=installer_env())
+        if code != 0:
+            raise _fail("uv pip install", code, output)
+
+
+class VirtualenvBackend:
+    name = "virtualenv"
+
+    def __init__(self) -> None:
+        try:
+            import virtualenv  # noqa: F401
+        except ImportError:
+            raise BackendUnavailableError(
+                "backend 'virtualenv' requested but virtualenv is not installed"
+            ) from None
+
+    def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
+        argv = [sys.executable, "-m", "virtualenv", "--quiet", "--no-seed", "--no-periodic-update"]
+        argv += ["-p", str(interpreter.path), str(env_dir)]
+        code, output = run_captured(argv, timeout_s=120, env=installer_env())
+        if code != 0:
+            raise _fail("virtualenv", code, output)
+        python = str(venv_python(env_dir))
+        code, output = run_captured(
+            [python, "-m", "ensurepip", "--default-pip"], timeout_s=180, env=installer_env()
+        )
+        if code != 0:
+            raise _fail(
+                f"seeding pip with ensurepip of Python {interpreter.version} "
+                "(this interpreter may lack ensurepip; try --backend uv)",
+                code,
+                output,
+            )
+        pip_version = self._pip_version(env_dir)
+        if pip_version is None or pip_version >= Version("24.1"):
+            self._pip_install(env_dir, [PIP_LEGACY_METADATA], index, timeout_s=300)
+
+    def _pip_version(self, env_dir: Path) -> Version | None:
+        site = list(env_dir.glob("lib/python*/site-packages/pip-*.dist-info"))
+        site += list(env_dir.glob("Lib/site-packages/pip-*.dist-info"))
+        for dist_info in site:
+            match = re.match(r"pip-(.+)\.dist-info$", dist_info.name)
+            if match:
+                try:
+                    return Version(match.group(1))
+                except InvalidVersion:
+                    return None
+        return None
+
+    def _pip_install(
+        self, env_dir: Path, requirements: Sequence[str], index: IndexConfig, timeout_s: float
+    ) -> None:
+        argv = [str(venv_python(env_dir)), "-m", "pip", "install", "--quiet"]
+        if index.origin != "default":
+            argv += index.pip_args()
+        argv += ["--", *requirements]
+        code, output = run_captured(argv, timeout_s=timeout_s, env=installer_env())
+        if code != 0:
+            raise _fail("pip install", code, output)
+
+    def install(
+        self,
+        env_dir: Path,
+        requirements: Sequence[str],
+        index: IndexConfig,
+        exclude_newer: str | None = None,
+    ) -> None:
+        if exclude_newer:
+            raise EnvironmentBuildError(
+                "resolution as of a release date needs --backend uv (pip has no --exclude-newer)"
+            )
+        self._pip_install(env_dir, requirements, index, timeout_s=INSTALL_TIMEOUT_S)
+
+
+def make_backend(name: str) -> Backend:
+    if name == "uv":
+        return UvBackend()
+    if name == "virtualenv":
+        return VirtualenvBackend()
+    raise BackendUnavailableError(f"unknown backend {name!r} (choose uv or virtualenv)")

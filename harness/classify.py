@@ -1,0 +1,126 @@
+"""Judge an observation: pass, known-failure, new-failure or timeout, and expected?
+
+Outcomes follow DESIGN.md.  A cell is *expected* when it agrees with the
+claims: a pass, a skip, or a known failure inside its signature's claimed
+range.  A known failure outside that range is a regression, and a new failure,
+a timeout or an install error is never expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from harness.observation import Observation
+from harness.scenario import Scenario, Signature
+
+PASS = "pass"
+KNOWN_FAILURE = "known-failure"
+NEW_FAILURE = "new-failure"
+TIMEOUT = "timeout"
+INSTALL_ERROR = "install-error"
+SKIP = "skip"
+OUTCOMES = (PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP)
+
+_EXCEPTION_LINE = re.compile(
+    r"^(?P<type>(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure))"
+    r"(?::\s*(?P<message>.*))?$"
+)
+_NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-][\d:]{4,5})?"),
+     "<time>"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
+    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w .@+~-]+){2,}[\\/]?"), "<path>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), "<addr>"),
+    (re.compile(r"\[?(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\]?(?::\d+)?"), "<addr>"),
+    (re.compile(r"\b\d{2,}\b"), "<n>"),
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Remove what varies between runs: paths, pids, ports, addresses, times."""
+    for pattern, replacement in _NORMALISERS:
+        text = pattern.sub(replacement, text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def last_exception(output: str) -> str | None:
+    """The final `Type: message` line of the last traceback in the output."""
+    lines = output.splitlines()
+    seen_traceback = False
+    found: str | None = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("Traceback (most recent call last)"):
+            seen_traceback = True
+            continue
+        if seen_traceback and not line.startswith((" ", "\t")) and _EXCEPTION_LINE.match(stripped):
+            found = stripped
+    if found is None:
+        for line in reversed(lines):
+            stripped = line.strip()
+            if _EXCEPTION_LINE.match(stripped) and not line.startswith((" ", "\t")):
+                return stripped
+    return found
+
+
+def fingerprint(observation: Observation) -> str:
+    """A stable identity for a new failure, comparable across runs and machines."""
+    exception = last_exception(observation.output)
+    if exception is not None:
+        return normalise(exception)
+    failed = observation.failed_checks
+    if failed:
+        first = failed[0]
+        return normalise(f"{first.name}: {first.detail}")
+    return "unknown"
+
+
+def match_signature(
+    scenario: Scenario, output: str, platform: str
+) -> tuple[Signature | None, list[Signature]]:
+    """The first applicable signature that matches, and matching ones for other platforms."""
+    matched: Signature | None = None
+    elsewhere: list[Signature] = []
+    for signature in scenario.signatures:
+        if not signature.pattern.search(output):
+            continue
+        if signature.applies_to(platform):
+            matched = matched or signature
+        else:
+            elsewhere.append(signature)
+    return matched, elsewhere
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    signature: str | None
+    fingerprint: str | None
+    expected: bool
+    reason: str
+
+
+def classify(
+    scenario: Scenario, version: Version, platform: str, observation: Observation
+) -> Verdict:
+    signature, _ = match_signature(scenario, observation.output, platform)
+    if observation.all_ok:
+        reason = "every expectation held"
+        if signature is not None:
+            reason += f" (signature {signature.id} matched the output anyway)"
+        return Verdict(PASS, None, None, True, reason)
+    failed = observation.failed_checks
+    summary = "; ".join(f"{check.name}: {check.detail}" for check in failed)
+    if signature is not None:
+        expected = signature.claim.covers(version)
+        reason = f"{signature.id} ({signature.claim.describe()}): {summary}"
+        if not expected:
+            reason = f"regression: {reason}"
+        return Verdict(KNOWN_FAILURE, signature.id, None, expected, reason)
+    if observation.ready_timed_out or observation.stop_timed_out:
+        return Verdict(TIMEOUT, None, fingerprint(observation), False, summary)
+    return Verdict(NEW_FAILURE, None, fingerprint(observation), False, summary)

@@ -1,0 +1,166 @@
+"""Execute planned cells in parallel: build (or reuse) the env, run, classify.
+
+Ctrl-C sets a cancel flag, kills every child session at once, and returns the
+results gathered so far marked incomplete; the caller writes them and exits 130.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from harness.classify import INSTALL_ERROR, SKIP, classify
+from harness.envcache import BuiltEnv, EnvCache, EnvSpec
+from harness.errors import EnvironmentBuildError
+from harness.plan import Cell
+from harness.processes import REGISTRY, SpawnRefused
+from harness.progress import ProgressSink
+from harness.results import CellResult, output_tail
+from harness.runner import CellRunner
+
+
+@dataclass
+class ExecutionReport:
+    results: list[CellResult]
+    complete: bool
+
+
+def env_spec_for(cell: Cell, backend: str) -> EnvSpec:
+    assert cell.python.interpreter is not None
+    return EnvSpec(
+        package=cell.scenario.package,
+        version=cell.version,
+        interpreter=cell.python.interpreter,
+        backend=backend,
+        extras=cell.scenario.extras,
+        pins=cell.scenario.pins,
+    )
+
+
+def _base_fields(cell: Cell) -> dict[str, object]:
+    interpreter = cell.python.interpreter
+    return {
+        "scenario": cell.scenario.id,
+        "package": cell.scenario.package,
+        "version": str(cell.version),
+        "python": cell.python.label,
+        "platform": cell.platform,
+        "python_full": str(interpreter.version) if interpreter else None,
+        "extras": cell.scenario.extras,
+    }
+
+
+def skipped_result(cell: Cell) -> CellResult:
+    return CellResult(
+        **_base_fields(cell),  # type: ignore[arg-type]
+        outcome=SKIP,
+        expected=True,
+        reason=cell.skip_reason or "not applicable",
+    )
+
+
+class Executor:
+    def __init__(
+        self,
+        env_cache: EnvCache,
+        runner: CellRunner,
+        jobs: int,
+        progress: ProgressSink,
+        cancel: threading.Event,
+    ) -> None:
+        self.env_cache = env_cache
+        self.runner = runner
+        self.jobs = max(1, jobs)
+        self.progress = progress
+        self.cancel = cancel
+
+    def run_cell(self, cell: Cell) -> CellResult | None:
+        """One cell end to end; None when interrupted before it produced a result."""
+        if not cell.runnable:
+            return skipped_result(cell)
+        spec = env_spec_for(cell, self.env_cache.backend.name)
+        if self.cancel.is_set():
+            return None
+        env: BuiltEnv | None = self.env_cache.lookup(spec)
+        try:
+            if env is None:
+                self.progress.cell_phase(cell, "building environment")
+                env = self.env_cache.ensure(spec)
+        except SpawnRefused:
+            return None
+        except EnvironmentBuildError as exc:
+            if self.cancel.is_set():
+                return None
+            return CellResult(
+                **_base_fields(cell),  # type: ignore[arg-type]
+                outcome=INSTALL_ERROR,
+                expected=False,
+                reason=str(exc),
+                output_tail=output_tail(exc.output_tail),
+                backend=spec.backend,
+            )
+        if self.cancel.is_set():
+            return None
+        self.progress.cell_phase(cell, "running server")
+        try:
+            observation = self.runner.run(cell.scenario, env.python)
+        except SpawnRefused:
+            return None
+        if self.cancel.is_set():
+            return None
+        verdict = classify(cell.scenario, cell.version, cell.platform, observation)
+        return CellResult(
+            **_base_fields(cell),  # type: ignore[arg-type]
+            outcome=verdict.outcome,
+            expected=verdict.expected,
+            reason=verdict.reason,
+            signature=verdict.signature,
+            fingerprint=verdict.fingerprint,
+            duration_s=observation.duration_s,
+            exit_code=observation.exit_code,
+            output_tail=output_tail(observation.output),
+            backend=spec.backend,
+            env_reused=env.reused,
+            env_build_s=env.build_s,
+            resolved=env.resolved,
+            checks=tuple(check.to_json() for check in observation.checks),
+            address=observation.address,
+            stop=observation.stop,
+        )
+
+    def run(self, cells: Sequence[Cell]) -> ExecutionReport:
+        results: dict[int, CellResult] = {}
+        self.progress.start(len(cells))
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell")
+        futures: dict[Future[CellResult | None], int] = {}
+        complete = True
+        try:
+            for position, cell in enumerate(cells):
+                futures[pool.submit(self.run_cell, cell)] = position
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    position = futures[future]
+                    if result is not None:
+                        results[position] = result
+                        self.progress.cell_finished(cells[position], result)
+        except KeyboardInterrupt:
+            complete = False
+            self.cancel.set()
+            REGISTRY.kill_everything()
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, position in futures.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    result = future.result()
+                    if result is not None and position not in results:
+                        results[position] = result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.progress.close()
+        return ExecutionReport([results[key] for key in sorted(results)], complete)

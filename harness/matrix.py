@@ -1,0 +1,122 @@
+"""The terminal matrix: per scenario, rows Python x platform, columns versions.
+
+Every outcome has a symbol and a word as well as a colour, so the table reads
+in monochrome logs too.  Wide matrices are split into several tables of
+versions that fit the console instead of being truncated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from packaging.version import Version
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from harness.claims import CONTRADICTED, ClaimVerdict
+from harness.results import CellResult, summarise
+
+OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
+    "pass": ("✓", "pass", "green"),
+    "known-failure": ("✗", "known", "yellow"),
+    "new-failure": ("✗", "NEW", "bold red"),
+    "timeout": ("⧖", "timeout", "magenta"),
+    "install-error": ("!", "install", "red"),
+    "skip": ("-", "skip", "dim"),
+}
+_COLUMN_WIDTH = 14
+_ROW_LABEL_WIDTH = 16
+
+
+def cell_text(cell: CellResult) -> Text:
+    symbol, word, style = OUTCOME_STYLE.get(cell.outcome, ("?", cell.outcome, "white"))
+    text = Text(f"{symbol} {word}", style=style)
+    if not cell.expected:
+        text.append(" !", style="bold red")
+    detail = cell.signature or (cell.fingerprint if cell.outcome != "skip" else None)
+    if detail:
+        text.append("\n" + detail[:40], style="dim")
+    return text
+
+
+def _row_key(cell: CellResult) -> tuple[Version, str, tuple[str, ...]]:
+    try:
+        python = Version(cell.python)
+    except ValueError:
+        python = Version("0")
+    return python, cell.platform, cell.extras
+
+
+def _row_label(key: tuple[Version, str, tuple[str, ...]], cells: Sequence[CellResult]) -> str:
+    python = next(c.python for c in cells if _row_key(c) == key)
+    label = f"py{python} {key[1]}"
+    if key[2]:
+        label += f" [{','.join(key[2])}]"
+    return label
+
+
+def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -> list[Table]:
+    versions = sorted({c.parsed_version for c in cells})
+    rows = sorted({_row_key(c) for c in cells})
+    by_key = {(_row_key(c), c.parsed_version): c for c in cells}
+    per_table = max(1, (width - _ROW_LABEL_WIDTH - 4) // (_COLUMN_WIDTH + 3))
+    tables = []
+    for start in range(0, len(versions), per_table):
+        chunk = versions[start : start + per_table]
+        title = scenario_id if start == 0 else f"{scenario_id} (continued)"
+        table = Table(title=title, title_justify="left", show_lines=True)
+        table.add_column("python", no_wrap=True, min_width=8)
+        for version in chunk:
+            table.add_column(str(version), min_width=9, max_width=_COLUMN_WIDTH)
+        for row in rows:
+            rendered: list[RenderableType] = [_row_label(row, cells)]
+            for version in chunk:
+                cell = by_key.get((row, version))
+                rendered.append(cell_text(cell) if cell else Text("·", style="dim"))
+            table.add_row(*rendered)
+        tables.append(table)
+    return tables
+
+
+def render_matrix(
+    console: Console,
+    cells: Sequence[CellResult],
+    claims: Iterable[ClaimVerdict] = (),
+    complete: bool = True,
+) -> None:
+    claims = list(claims)
+    scenario_ids = sorted({c.scenario for c in cells})
+    for scenario_id in scenario_ids:
+        own = [c for c in cells if c.scenario == scenario_id]
+        parts: list[RenderableType] = list(scenario_tables(scenario_id, own, console.width))
+        for verdict in claims:
+            if verdict.scenario != scenario_id:
+                continue
+            style = "bold red" if verdict.verdict == CONTRADICTED else "cyan"
+            platforms = escape(", ".join(verdict.platforms))
+            parts.append(
+                Text.from_markup(
+                    f"  claim [bold]{escape(verdict.signature)}[/] ({escape(verdict.claim)}, "
+                    f"{platforms}): [{style}]{escape(verdict.verdict)}[/]"
+                    f" - {escape(verdict.detail)}"
+                )
+            )
+        console.print(Group(*parts))
+    summary = summarise(cells)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))
+    status = "" if complete else " [bold red](INCOMPLETE: interrupted)[/]"
+    console.print(
+        f"[bold]{summary['cells']} cell(s)[/]: {escape(counts)}; "
+        f"[{'bold red' if summary['unexpected'] else 'green'}]{summary['unexpected']} unexpected[/]"
+        f"{status}"
+    )
+    for cell in cells:
+        if not cell.expected:
+            console.print(
+                f"  [bold red]unexpected[/] {escape(cell.scenario)} {escape(cell.version)} "
+                f"py{escape(cell.python)} {escape(cell.platform)}: {escape(cell.outcome)} - "
+                f"{escape(cell.reason[:200])}",
+                highlight=False,
+            )

@@ -1,0 +1,42 @@
+"""What the runner saw in one cell, before any judgement is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation and whether it held, with what was actually seen."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Raw facts of one server run: checks, timings, exit and output."""
+
+    checks: tuple[Check, ...]
+    ready: bool
+    ready_timed_out: bool
+    stop_timed_out: bool
+    exit_code: int | None
+    duration_s: float
+    output: str
+    address: str | None = None
+    stop: str = ""
+    leftover_processes: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if not check.ok)
+
+    @property
+    def all_ok(self) -> bool:
+        return not self.failed_checks

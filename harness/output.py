@@ -1,0 +1,147 @@
+"""Capture a server's output with bounded memory and line patterns counted live.
+
+A server may print anything, including hundreds of megabytes.  We keep the
+first `head_bytes` and the last `tail_bytes` for evidence and signature
+matching, and evaluate registered line patterns on every line as it arrives,
+so counts ("two workers started") stay exact however much is printed.
+Waiters are woken on every chunk: readiness needs no polling.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 256 * 1024
+MAX_LINE = 64 * 1024
+MAX_DISTINCT = 10_000
+
+
+@dataclass
+class LineWatch:
+    """Live statistics of one pattern over the output's lines."""
+
+    pattern: re.Pattern[str]
+    count: int = 0
+    distinct: set[str] = field(default_factory=set)
+    first: dict[str, str] | None = None
+
+    def feed(self, line: str) -> None:
+        match = self.pattern.search(line)
+        if match is None:
+            return
+        self.count += 1
+        if self.first is None:
+            self.first = {k: v for k, v in match.groupdict().items() if v is not None}
+        if match.re.groups and len(self.distinct) < MAX_DISTINCT:
+            value = match.group(1)
+            if value is not None:
+                self.distinct.add(value)
+
+
+class OutputCapture:
+    """Reads a byte stream on a thread; keeps head + tail and feeds line watches."""
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        patterns: Sequence[re.Pattern[str]] = (),
+        head_bytes: int = HEAD_BYTES,
+        tail_bytes: int = TAIL_BYTES,
+    ) -> None:
+        self._stream = stream
+        self.watches = [LineWatch(pattern) for pattern in patterns]
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._head_bytes = head_bytes
+        self._tail_bytes = tail_bytes
+        self._partial = bytearray()
+        self.total_bytes = 0
+        self.eof = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read_loop, name="output-capture", daemon=True)
+
+    def start(self) -> OutputCapture:
+        self._thread.start()
+        return self
+
+    def _read_loop(self) -> None:
+        read = getattr(self._stream, "read1", self._stream.read)
+        try:
+            while True:
+                chunk = read(65536)
+                if not chunk:
+                    break
+                self._ingest(chunk)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._cond:
+                if self._partial:
+                    self._feed_line(bytes(self._partial))
+                    self._partial.clear()
+                self.eof = True
+                self._cond.notify_all()
+
+    def _ingest(self, chunk: bytes) -> None:
+        with self._cond:
+            self.total_bytes += len(chunk)
+            if len(self._head) < self._head_bytes:
+                self._head += chunk[: self._head_bytes - len(self._head)]
+            self._tail += chunk
+            if len(self._tail) > 2 * self._tail_bytes:
+                del self._tail[: len(self._tail) - self._tail_bytes]
+            if self.watches:
+                self._partial += chunk
+                *lines, rest = bytes(self._partial).split(b"\n")
+                self._partial = bytearray(rest[-MAX_LINE:])
+                for line in lines:
+                    self._feed_line(line[:MAX_LINE])
+            self._cond.notify_all()
+
+    def _feed_line(self, raw: bytes) -> None:
+        line = _ANSI.sub(b"", raw).rstrip(b"\r").decode("utf-8", errors="replace")
+        for watch in self.watches:
+            watch.feed(line)
+
+    def wait_until(
+        self, predicate: Callable[[], bool], timeout_s: float, stop: Callable[[], bool] = bool
+    ) -> bool:
+        """Wait until `predicate()` holds (True), EOF or `stop()` or the deadline (False).
+
+        `predicate` runs with the capture locked, so it sees consistent counts.
+        `stop` is polled at least every 100 ms (e.g. process exit, cancellation).
+        """
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                if predicate():
+                    return True
+                remaining = deadline - time.monotonic()
+                if self.eof or remaining <= 0 or stop():
+                    return predicate()
+                self._cond.wait(min(remaining, 0.1))
+
+    def join(self, timeout_s: float) -> bool:
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def text(self) -> str:
+        """Head and tail of the output (with a marker where bytes were dropped)."""
+        with self._cond:
+            total = self.total_bytes
+            head = bytes(self._head)
+            tail = bytes(self._tail[-self._tail_bytes :])
+        if total <= len(head) + len(tail):
+            data = (head + tail[-(total - len(head)) :]) if total > len(head) else head
+        else:
+            omitted = total - len(head) - len(tail)
+            marker = f"\n[... {omitted} bytes of output omitted ...]\n".encode()
+            data = head + marker + tail
+        return _ANSI.sub(b"", data).decode("utf-8", errors="replace").replace("\r\n", "\n")

@@ -1,0 +1,131 @@
+"""Plan a run: scenario x version x Python (x platform) cells, skips decided up front.
+
+Cells that cannot run here (platform, missing interpreter, `requires-python`)
+are planned as skips with a reason, so the matrix shows them instead of
+silently dropping them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from packaging.version import Version
+
+from harness.errors import EmptySelectionError
+from harness.index import Release, ReleaseIndex
+from harness.interpreters import Interpreter, InterpreterFinder, PythonRequest
+from harness.scenario import Scenario
+from harness.versions import resolve_selector
+
+#: First final release of each CPython minor: a server release older than a
+#: Python cannot have been tested on it, so default sets do not pair them.
+PYTHON_RELEASE_DATES: dict[str, datetime] = {
+    minor: datetime(*date, tzinfo=timezone.utc)
+    for minor, date in {
+        "3.6": (2016, 12, 23), "3.7": (2018, 6, 27), "3.8": (2019, 10, 14),
+        "3.9": (2020, 10, 5), "3.10": (2021, 10, 4), "3.11": (2022, 10, 24),
+        "3.12": (2023, 10, 2), "3.13": (2024, 10, 7), "3.14": (2025, 10, 7),
+        "3.15": (2026, 10, 1),
+    }.items()
+}  # fmt: skip
+#: The oldest Python the default interpreter set uses.
+DEFAULT_PYTHON_FLOOR = Version("3.8")
+
+
+@dataclass(frozen=True)
+class Cell:
+    scenario: Scenario
+    version: Version
+    python: PythonRequest
+    platform: str
+    release: Release | None = None
+    skip_reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario.id} {self.scenario.package} {self.version} py{self.python.label}"
+
+    @property
+    def runnable(self) -> bool:
+        return self.skip_reason is None and self.python.interpreter is not None
+
+
+def versions_for(
+    scenario: Scenario,
+    selector: str | None,
+    index: ReleaseIndex,
+    include_prereleases: bool = False,
+) -> list[tuple[Version, Release]]:
+    """The releases a scenario runs: the selector, or its declared defaults."""
+    releases = index.releases(scenario.package)
+    by_version = {release.version: release for release in releases}
+    boundaries = scenario.claim_boundaries()
+    chosen: set[Version] = set()
+    selectors = [selector] if selector else [*scenario.default_versions, "latest"]
+    for item in selectors:
+        chosen.update(
+            resolve_selector(item, releases, scenario.package, boundaries, include_prereleases)
+        )
+    if not selector:
+        chosen.update(v for v in boundaries if v in by_version and not by_version[v].yanked)
+    return [(version, by_version[version]) for version in sorted(chosen)]
+
+
+def _released_after_python(release: Release, interpreter: Interpreter) -> bool:
+    born = PYTHON_RELEASE_DATES.get(interpreter.minor)
+    return release.upload_time is None or born is None or release.upload_time >= born
+
+
+def default_pythons(release: Release, finder: InterpreterFinder) -> list[PythonRequest]:
+    """The oldest and newest found interpreters this release supports.
+
+    "Supports" means its `requires-python` admits it and the release is not
+    older than that Python (so the pair was ever testable upstream).
+    """
+    candidates = [i for i in finder.discovered() if i.version >= DEFAULT_PYTHON_FLOOR]
+    allowed = [i for i in candidates if release.supports_python(i.version)]
+    dated = [i for i in allowed if _released_after_python(release, i)] or allowed[:1]
+    if not dated:
+        return []
+    chosen = [dated[0]] if len(dated) == 1 else [dated[0], dated[-1]]
+    return [PythonRequest(i.minor, i) for i in chosen]
+
+
+def plan_cells(
+    scenarios: Sequence[Scenario],
+    selector: str | None,
+    python_texts: Sequence[str],
+    platform: str,
+    index: ReleaseIndex,
+    finder: InterpreterFinder,
+    include_prereleases: bool = False,
+) -> list[Cell]:
+    """Every cell of the run, runnable or skipped; raises when there are none."""
+    explicit = finder.resolve_all(python_texts) if python_texts else None
+    cells: list[Cell] = []
+    for scenario in scenarios:
+        for version, release in versions_for(scenario, selector, index, include_prereleases):
+            pythons = explicit if explicit is not None else default_pythons(release, finder)
+            for request in pythons:
+                cells.append(_plan_one(scenario, version, release, request, platform))
+    if not cells:
+        raise EmptySelectionError("the selection is empty: no scenario, version and Python matched")
+    return sorted(cells, key=lambda c: (c.scenario.id, c.python.label, c.platform, c.version))
+
+
+def _plan_one(
+    scenario: Scenario, version: Version, release: Release, request: PythonRequest, platform: str
+) -> Cell:
+    reason: str | None = None
+    if not scenario.applies_to(platform):
+        reason = f"scenario applies to {', '.join(sorted(scenario.platforms))} only"
+    elif request.interpreter is None:
+        reason = request.reason
+    elif not release.supports_python(request.interpreter.version):
+        reason = (
+            f"{scenario.package} {version} requires Python {release.requires_python}, "
+            f"not {request.interpreter.version}"
+        )
+    return Cell(scenario, version, request, platform, release, reason)

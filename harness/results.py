@@ -1,0 +1,177 @@
+"""Versioned results files: one record per cell, written atomically.
+
+Results from shards and platforms merge by concatenating their `cells`; every
+record carries its full key and its evidence, so a report can be made from
+results alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from harness import __version__
+from harness.atomic import write_text_atomic
+from harness.errors import ResultsFormatError
+
+SCHEMA = 1
+OUTPUT_TAIL_CHARS = 12_000
+
+
+def output_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    newline = cut.find("\n")
+    return "[...]\n" + (cut[newline + 1 :] if 0 <= newline < 200 else cut)
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """The judged result of one cell, with the evidence behind the judgement."""
+
+    scenario: str
+    package: str
+    version: str
+    python: str
+    platform: str
+    outcome: str
+    expected: bool
+    reason: str
+    signature: str | None = None
+    fingerprint: str | None = None
+    duration_s: float = 0.0
+    exit_code: int | None = None
+    output_tail: str = ""
+    python_full: str | None = None
+    extras: tuple[str, ...] = ()
+    backend: str | None = None
+    env_reused: bool | None = None
+    env_build_s: float | None = None
+    resolved: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[Mapping[str, Any], ...] = ()
+    address: str | None = None
+    stop: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
+        return (self.scenario, self.package, self.version, self.python, self.platform, self.extras)
+
+    @property
+    def parsed_version(self) -> Version:
+        return Version(self.version)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["extras"] = list(self.extras)
+        data["checks"] = [dict(check) for check in self.checks]
+        data["resolved"] = dict(self.resolved)
+        data["duration_s"] = round(self.duration_s, 3)
+        if self.env_build_s is not None:
+            data["env_build_s"] = round(self.env_build_s, 3)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], source: str) -> CellResult:
+        try:
+            Version(str(data["version"]))
+            return cls(
+                scenario=str(data["scenario"]),
+                package=str(data["package"]),
+                version=str(data["version"]),
+                python=str(data["python"]),
+                platform=str(data["platform"]),
+                outcome=str(data["outcome"]),
+                expected=bool(data["expected"]),
+                reason=str(data.get("reason", "")),
+                signature=data.get("signature"),
+                fingerprint=data.get("fingerprint"),
+                duration_s=float(data.get("duration_s") or 0.0),
+                exit_code=data.get("exit_code"),
+                output_tail=str(data.get("output_tail") or ""),
+                python_full=data.get("python_full"),
+                extras=tuple(data.get("extras") or ()),
+                backend=data.get("backend"),
+                env_reused=data.get("env_reused"),
+                env_build_s=data.get("env_build_s"),
+                resolved=dict(data.get("resolved") or {}),
+                checks=tuple(data.get("checks") or ()),
+                address=data.get("address"),
+                stop=data.get("stop"),
+            )
+        except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
+            raise ResultsFormatError(f"{source}: malformed cell record ({exc!r})") from None
+
+
+@dataclass
+class RunResults:
+    cells: list[CellResult]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+    started_at: str = ""
+    finished_at: str = ""
+    command: Sequence[str] = ()
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "harness_version": __version__,
+            "complete": self.complete,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "command": list(self.command),
+            "notes": self.notes,
+            "summary": summarise(self.cells),
+            "claims": self.claims,
+            "cells": [cell.to_json() for cell in self.cells],
+        }
+
+
+def summarise(cells: Iterable[CellResult]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    unexpected = 0
+    total = 0
+    for cell in cells:
+        total += 1
+        counts[cell.outcome] = counts.get(cell.outcome, 0) + 1
+        unexpected += not cell.expected
+    return {"cells": total, "unexpected": unexpected, "outcomes": counts}
+
+
+def write_results(path: Path, results: RunResults) -> None:
+    write_text_atomic(path, json.dumps(results.to_json(), indent=2) + "\n")
+
+
+def load_results(path: Path) -> RunResults:
+    source = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ResultsFormatError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ResultsFormatError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or "schema" not in data:
+        raise ResultsFormatError(f"{source}: not a harness results file (no 'schema')")
+    if data["schema"] != SCHEMA:
+        raise ResultsFormatError(
+            f"{source}: results schema {data['schema']!r} is not supported "
+            f"(this harness reads schema {SCHEMA})"
+        )
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise ResultsFormatError(f"{source}: 'cells' must be a list")
+    return RunResults(
+        cells=[CellResult.from_json(cell, source) for cell in cells],
+        claims=list(data.get("claims") or []),
+        complete=bool(data.get("complete", True)),
+        started_at=str(data.get("started_at", "")),
+        finished_at=str(data.get("finished_at", "")),
+        command=tuple(data.get("command") or ()),
+        notes=list(data.get("notes") or []),
+    )
