@@ -100,12 +100,14 @@ def judge_signature(
         scenario.id, signature.id, claim.describe(), tuple(sorted(signature.platforms))
     )
     if not relevant:
-        platforms_seen = sorted({cell.platform for cell in cells if cell.scenario == scenario.id})
-        where = ", ".join(platforms_seen) or "no platform"
-        detail = (
-            f"signature applies to {', '.join(sorted(signature.platforms))}; "
-            f"this run observed {where}"
-        )
+        own = [cell for cell in cells if cell.scenario == scenario.id]
+        platforms_seen = sorted({cell.platform for cell in own})
+        wanted = ", ".join(sorted(signature.platforms))
+        if any(signature.applies_to(platform) for platform in platforms_seen):
+            detail = f"no {wanted} cell ran (all were skipped or failed to install)"
+        else:
+            where = ", ".join(platforms_seen) or "no platform"
+            detail = f"signature applies to {wanted}; this run observed {where}"
         return base.verdict(UNVERIFIABLE, detail)
 
     bad = sorted({c.parsed_version for c in relevant if c.signature == signature.id})

@@ -23,7 +23,6 @@ from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from harness.backends import make_backend
 from harness.claims import CONTRADICTED, judge_claims
@@ -170,26 +169,20 @@ def _scenario_dirs(args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    """One block per scenario: readable at 80 columns and in a pipe."""
     scenarios = load_scenarios(_scenario_dirs(args))
-    table = Table(title=f"{len(scenarios)} scenario(s)", show_lines=True)
-    for column in ("id", "title", "upstream", "platforms", "signatures (claims)"):
-        table.add_column(column)
+    console.print(f"[bold]{len(scenarios)} scenario(s)[/]")
     for scenario in scenarios.values():
-        upstream = "\n".join(
-            link for link in (scenario.upstream.issue, scenario.upstream.fix) if link
-        )
-        signatures = "\n".join(
-            f"{sig.id} [{','.join(sorted(sig.platforms))}]: {sig.claim.describe()}"
-            for sig in scenario.signatures
-        )
-        table.add_row(
-            scenario.id,
-            escape(scenario.title),
-            upstream,
-            ", ".join(sorted(scenario.platforms)),
-            escape(signatures),
-        )
-    console.print(table)
+        console.print(f"\n[bold cyan]{scenario.id}[/]  {escape(scenario.title)}")
+        for label, link in (("issue", scenario.upstream.issue), ("fix", scenario.upstream.fix)):
+            if link:
+                console.print(f"  {label}: {escape(link)}", soft_wrap=True)
+        platforms = ", ".join(sorted(scenario.platforms))
+        console.print(f"  platforms: {platforms}; package: {scenario.package}", highlight=False)
+        console.print(f"  file: {escape(str(scenario.source))}", soft_wrap=True)
+        for sig in scenario.signatures:
+            where = ",".join(sorted(sig.platforms))
+            console.print(f"  signature {sig.id} {escape(f'[{where}]')}: {sig.claim.describe()}")
     return EXIT_CLEAN
 
 

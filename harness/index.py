@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import ssl
 import time
 import urllib.parse
 import urllib.request
@@ -96,7 +97,8 @@ class _AnchorParser(HTMLParser):
                 filename=filename,
                 requires_python=self._attrs.get("data-requires-python"),
                 yanked="data-yanked" in self._attrs,
-                upload_time=None,
+                # Not in PEP 503, but some indexes and mirrors add it; PEP 700 puts it in JSON.
+                upload_time=self._attrs.get("data-upload-time"),
             )
         )
         self._attrs = None
@@ -137,11 +139,12 @@ def _parse_html_page(text: str) -> list[_FileEntry]:
     return parser.entries
 
 
-def _ssl_verify() -> str | bool:
+def _ssl_verify() -> ssl.SSLContext | bool:
+    """The user's CA bundle (as pip would use it), else httpx's default."""
     for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
         value = os.environ.get(name)
         if value and Path(value).is_file():
-            return value
+            return ssl.create_default_context(cafile=value)
     return True
 
 
@@ -264,6 +267,14 @@ class ReleaseIndex:
 
     def _read_cache(self, project: str) -> tuple[float, list[Release]] | None:
         path = self._cache_path(project)
+        if self.offline and not path.exists():
+            # Offline, any cached list for the project beats none (e.g. the index
+            # configuration changed since it was cached); the newest one wins.
+            others = sorted(
+                self.cache_dir.glob(f"{project}--*.json"), key=lambda p: p.stat().st_mtime
+            )
+            if others:
+                path = others[-1]
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != _CACHE_FORMAT:

@@ -37,7 +37,8 @@ def cell_text(cell: CellResult) -> Text:
         text.append(" !", style="bold red")
     detail = cell.signature or (cell.fingerprint if cell.outcome != "skip" else None)
     if detail:
-        text.append("\n" + detail[:40], style="dim")
+        text.append("\n" + (detail if len(detail) <= 40 else detail[:39] + "…"), style="dim")
+    text.overflow = "fold"
     return text
 
 

@@ -1,0 +1,60 @@
+"""Sessions: regress (default), tests, lint.
+
+`nox -s regress -- ARGS` passes ARGS to `python -m harness run`.  The harness's
+exit code (0 clean, 1 regression, 2 infrastructure, 3 usage, 130 interrupted)
+is the session's exit code, so CI can tell a regression from a broken index.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["regress"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _harness(session: nox.Session, command: str, *args: str) -> None:
+    """Run the harness CLI in the session's venv and exit with its exact code.
+
+    `session.run` collapses every failure to exit 1; a CI gate needs to tell a
+    regression (1) from an infrastructure error (2) or a usage error (3).
+    """
+    python = Path(session.bin) / ("python.exe" if sys.platform == "win32" else "python")
+    argv = [str(python), "-m", "harness", command, *args]
+    session.log(" ".join(argv[1:]))
+    code = subprocess.call(argv, cwd=ROOT)
+    if code != 0:
+        session.log(f"harness exited with {code}")
+        raise SystemExit(code)
+
+
+@nox.session
+def regress(session: nox.Session) -> None:
+    """The main job: built-in scenarios x default versions x found interpreters."""
+    session.install(".")
+    args = list(session.posargs)
+    if "--json" not in args:
+        args += ["--json", str(ROOT / "reports" / "results.json")]
+    _harness(session, "run", *args)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests and end-to-end tests against real uvicorn releases."""
+    session.install(".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format check) and mypy, strict."""
+    session.install(".[lint]", "nox")
+    session.run("ruff", "check", "harness", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "harness", "tests", "noxfile.py")
+    session.run("mypy")

@@ -1,0 +1,47 @@
+"""Output capture: bounded memory, exact line counts, prompt waiters."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+from harness.output import OutputCapture
+
+
+def test_bounded_head_and_tail_with_exact_counts() -> None:
+    lines = [f"Started server process [{n}]\n".encode() for n in range(20_000)]
+    stream = io.BytesIO(b"".join(lines) + b"the end")
+    capture = OutputCapture(
+        stream, [re.compile(r"Started server process \[(\d+)\]")], head_bytes=1000, tail_bytes=2000
+    ).start()
+    assert capture.join(10)
+    watch = capture.watches[0]
+    assert watch.count == 20_000
+    assert len(watch.distinct) == 10_000  # capped, never unbounded
+    text = capture.text()
+    assert len(text) < 4000
+    assert text.startswith("Started server process [0]")
+    assert text.endswith("the end")
+    assert "bytes of output omitted" in text
+
+
+def test_short_output_is_kept_whole() -> None:
+    capture = OutputCapture(io.BytesIO(b"a\r\nb\n\x1b[32mINFO\x1b[0m: c\n")).start()
+    assert capture.join(5)
+    assert capture.text() == "a\nb\nINFO: c\n"
+
+
+def test_wait_until_wakes_on_the_line() -> None:
+    read_end, write_end = io.BytesIO(), None
+    del read_end, write_end
+    import os
+
+    r, w = os.pipe()
+    reader = os.fdopen(r, "rb", buffering=0)
+    capture = OutputCapture(reader, [re.compile("ready")]).start()
+    timer = threading.Timer(0.2, lambda: os.write(w, b"server ready\n"))
+    timer.start()
+    assert capture.wait_until(lambda: capture.watches[0].count > 0, timeout_s=10)
+    os.close(w)
+    assert capture.join(5)
