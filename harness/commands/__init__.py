@@ -1,0 +1,13 @@
+"""Subcommands of `python -m harness`; each module registers one.
+
+A command module provides `NAME`, `HELP`, `add_arguments(parser)` and
+`execute(args, console) -> int`; `COMMANDS` lists them in `--help` order.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from harness.commands import listing, run
+
+COMMANDS: tuple[ModuleType, ...] = (run, listing)

@@ -1,0 +1,65 @@
+"""Arguments shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.pipeline import HarnessSettings, default_jobs
+from harness.scenario_loader import BUILTIN_SCENARIOS_DIR
+
+
+def add_scenario_dirs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenarios-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="folder of scenario TOML files (repeatable; default: the built-in scenarios/)",
+    )
+
+
+def scenario_dirs(args: argparse.Namespace) -> list[Path]:
+    return list(args.scenarios_dir) or [BUILTIN_SCENARIOS_DIR]
+
+
+def add_harness_settings(parser: argparse.ArgumentParser) -> None:
+    """--jobs, --cache-dir, --backend, --offline, --pre."""
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help="cells run in parallel (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="environments and index cache (default: $UVICORN_HARNESS_CACHE "
+        "or the user cache folder)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("uv", "virtualenv"),
+        default="uv",
+        help="how environments are built (default: uv)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use the cached release list only; never ask the index",
+    )
+    parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
+
+
+def harness_settings(args: argparse.Namespace) -> HarnessSettings:
+    settings = HarnessSettings(
+        backend=args.backend, jobs=args.jobs, offline=args.offline, include_prereleases=args.pre
+    )
+    if args.cache_dir is not None:
+        settings.cache_dir = args.cache_dir
+    return settings

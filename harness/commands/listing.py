@@ -1,0 +1,37 @@
+"""`python -m harness list`: the scenarios with their upstream links and claims."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.markup import escape
+
+from harness.commands.common import add_scenario_dirs, scenario_dirs
+from harness.errors import EXIT_CLEAN
+from harness.scenario_loader import load_scenarios
+
+NAME = "list"
+HELP = "list the scenarios"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_scenario_dirs(parser)
+
+
+def execute(args: argparse.Namespace, console: Console) -> int:
+    """One block per scenario: readable at 80 columns and in a pipe."""
+    scenarios = load_scenarios(scenario_dirs(args))
+    console.print(f"[bold]{len(scenarios)} scenario(s)[/]")
+    for scenario in scenarios.values():
+        console.print(f"\n[bold cyan]{scenario.id}[/]  {escape(scenario.title)}")
+        for label, link in (("issue", scenario.upstream.issue), ("fix", scenario.upstream.fix)):
+            if link:
+                console.print(f"  {label}: {escape(link)}", soft_wrap=True)
+        platforms = ", ".join(sorted(scenario.platforms))
+        console.print(f"  platforms: {platforms}; package: {scenario.package}", highlight=False)
+        console.print(f"  file: {escape(str(scenario.source))}", soft_wrap=True)
+        for sig in scenario.signatures:
+            where = ",".join(sorted(sig.platforms))
+            console.print(f"  signature {sig.id} {escape(f'[{where}]')}: {sig.claim.describe()}")
+    return EXIT_CLEAN

@@ -1,0 +1,82 @@
+"""`python -m harness run`: scenarios x versions x Pythons, matrix and results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from harness.commands.common import (
+    add_harness_settings,
+    add_scenario_dirs,
+    harness_settings,
+    scenario_dirs,
+)
+from harness.errors import UsageError
+from harness.matrix import render_matrix
+from harness.pipeline import Harness, exit_code_for, network_failures, utc_now
+from harness.results import write_results
+from harness.scenario_loader import load_scenarios, select_scenarios
+
+NAME = "run"
+HELP = "run scenarios against server releases"
+DEFAULT_RESULTS = Path("reports") / "results.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_scenario_dirs(parser)
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="scenario id (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--versions",
+        metavar="SELECTOR",
+        help="e.g. 0.13.3,0.13.4 | '>=0.12,<0.15' | latest | latest-3 | minors "
+        "(default: each scenario's own set)",
+    )
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="X.Y|PATH",
+        help="interpreter (repeatable; default: the oldest and newest that each release supports)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        metavar="PATH",
+        help="results file (default: %(default)s)",
+    )
+    add_harness_settings(parser)
+
+
+def execute(args: argparse.Namespace, console: Console) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
+    harness = Harness(harness_settings(args), console)
+    cells = harness.plan(scenarios, args.versions, args.python)
+    started_at = utc_now()
+    console.print(escape(harness.describe(cells, scenarios)), highlight=False)
+    report = harness.execute(cells)
+    claims = harness.judge(scenarios, report.results)
+    command = ["python", "-m", "harness", *sys.argv[1:]]
+    results = harness.results(report, claims, started_at, command)
+    write_results(args.json, results)
+    render_matrix(console, report.results, claims, report.complete)
+    console.print(f"results: {escape(str(args.json))}", highlight=False)
+    failures = network_failures(report.results)
+    if failures:
+        console.print(
+            f"[bold red]error:[/] {len(failures)} environment(s) failed for network reasons "
+            "(is the package index reachable?)"
+        )
+    return exit_code_for(report.results, claims, report.complete)

@@ -1,0 +1,185 @@
+"""The run pipeline shared by every command: plan → execute → judge → results.
+
+`run`, and the commands built on it (bisect, gate, ...), differ only in which
+cells they plan and how they present the outcome; the machinery is here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+from rich.console import Console
+
+from harness.backends import Backend, make_backend
+from harness.claims import CONTRADICTED, ClaimVerdict, judge_claims
+from harness.classify import INSTALL_ERROR, SKIP
+from harness.envcache import EnvCache
+from harness.errors import (
+    EXIT_CLEAN,
+    EXIT_INFRASTRUCTURE,
+    EXIT_INTERRUPTED,
+    EXIT_REGRESSION,
+    EmptySelectionError,
+)
+from harness.execute import ExecutionReport, Executor
+from harness.index import ReleaseIndex
+from harness.index_config import IndexConfig, discover_index_config
+from harness.interpreters import InterpreterFinder
+from harness.network import PortAllocator
+from harness.plan import Cell, plan_cells
+from harness.platforms import current_platform
+from harness.progress import ProgressSink, make_progress
+from harness.results import CellResult, RunResults
+from harness.runner import CellRunner
+from harness.scenario import Scenario
+
+_NETWORK_HINTS = re.compile(
+    r"Failed to fetch|failed to connect|Could not connect|Connection refused|"
+    r"Temporary failure in name resolution|dns error|Network is unreachable|"
+    r"Max retries exceeded|NewConnectionError|ConnectTimeout",
+    re.IGNORECASE,
+)
+
+
+def default_cache_dir() -> Path:
+    """`$UVICORN_HARNESS_CACHE`, else the platform's user cache folder."""
+    if os.environ.get("UVICORN_HARNESS_CACHE"):
+        return Path(os.environ["UVICORN_HARNESS_CACHE"]).expanduser()
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "uvicorn-harness"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "uvicorn-harness"
+
+
+def default_jobs() -> int:
+    """Cells wait on server start and shutdown, so overlap more than the core count."""
+    return max(2, min(8, (os.cpu_count() or 2) * 2))
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass
+class HarnessSettings:
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    backend: str = "uv"
+    jobs: int = field(default_factory=default_jobs)
+    offline: bool = False
+    include_prereleases: bool = False
+
+
+class Harness:
+    """One configured harness: index, interpreters, environments, runner."""
+
+    def __init__(self, settings: HarnessSettings, console: Console) -> None:
+        self.settings = settings
+        self.console = console
+        self.cache_dir = settings.cache_dir.expanduser().resolve()
+        self.platform = current_platform()
+        self.index_config: IndexConfig = discover_index_config()
+        self.index = ReleaseIndex(self.index_config, self.cache_dir, offline=settings.offline)
+        self.finder = InterpreterFinder()
+        self.cancel = threading.Event()
+        self._backend: Backend | None = None
+        self._ports = PortAllocator()
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings.backend)
+        return self._backend
+
+    def plan(
+        self, scenarios: Sequence[Scenario], selector: str | None, pythons: Sequence[str]
+    ) -> list[Cell]:
+        return plan_cells(
+            scenarios,
+            selector,
+            pythons,
+            self.platform,
+            self.index,
+            self.finder,
+            self.settings.include_prereleases,
+        )
+
+    def describe(self, cells: Sequence[Cell], scenarios: Sequence[Scenario]) -> str:
+        return (
+            f"{len(cells)} cell(s) over {len(scenarios)} scenario(s) on {self.platform}; "
+            f"backend {self.settings.backend}, {self.settings.jobs} job(s), "
+            f"cache {self.cache_dir}, index {self.index_config.describe()}"
+        )
+
+    def execute(
+        self, cells: Sequence[Cell], progress: ProgressSink | None = None
+    ) -> ExecutionReport:
+        scratch = Path(tempfile.gettempdir()) / "uvicorn-harness"
+        executor = Executor(
+            EnvCache(self.cache_dir, self.backend, self.index_config, self.cancel),
+            CellRunner(self._ports, self.cancel, scratch),
+            self.settings.jobs,
+            progress or make_progress(self.console),
+            self.cancel,
+        )
+        return executor.run(cells)
+
+    def releases_by_package(self, scenarios: Sequence[Scenario]) -> dict[str, list[Version]]:
+        return {s.package: [r.version for r in self.index.releases(s.package)] for s in scenarios}
+
+    def judge(
+        self, scenarios: Sequence[Scenario], cells: Sequence[CellResult]
+    ) -> list[ClaimVerdict]:
+        return judge_claims(scenarios, cells, self.releases_by_package(scenarios))
+
+    @staticmethod
+    def results(
+        report: ExecutionReport,
+        claims: Sequence[ClaimVerdict],
+        started_at: str,
+        command: Sequence[str],
+    ) -> RunResults:
+        return RunResults(
+            cells=report.results,
+            claims=[claim.to_json() for claim in claims],
+            complete=report.complete,
+            started_at=started_at,
+            finished_at=utc_now(),
+            command=list(command),
+            notes=[] if report.complete else ["interrupted: results are incomplete"],
+        )
+
+
+def network_failures(cells: Sequence[CellResult]) -> list[CellResult]:
+    """Install errors whose output says the index or network was the problem."""
+    return [
+        cell
+        for cell in cells
+        if cell.outcome == INSTALL_ERROR and _NETWORK_HINTS.search(cell.reason + cell.output_tail)
+    ]
+
+
+def exit_code_for(
+    cells: Sequence[CellResult], claims: Sequence[ClaimVerdict], complete: bool
+) -> int:
+    """The documented exit code of a run (see DESIGN.md)."""
+    if not complete:
+        return EXIT_INTERRUPTED
+    if not any(cell.outcome != SKIP for cell in cells):
+        reasons = sorted({cell.reason for cell in cells})
+        raise EmptySelectionError(f"nothing ran: every cell was skipped ({'; '.join(reasons)})")
+    if network_failures(cells):
+        return EXIT_INFRASTRUCTURE
+    if any(not cell.expected for cell in cells):
+        return EXIT_REGRESSION
+    if any(claim.verdict == CONTRADICTED for claim in claims):
+        return EXIT_REGRESSION
+    return EXIT_CLEAN
