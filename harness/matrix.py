@@ -25,6 +25,7 @@ OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
     "timeout": ("⧖", "timeout", "magenta"),
     "install-error": ("!", "install", "red"),
     "skip": ("-", "skip", "dim"),
+    "conflict": ("≠", "conflict", "bold magenta"),  # merged files disagree on the cell
 }
 _COLUMN_WIDTH = 14
 _ROW_LABEL_WIDTH = 16

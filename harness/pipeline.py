@@ -38,7 +38,7 @@ from harness.network import PortAllocator
 from harness.plan import Cell, plan_cells
 from harness.platforms import current_platform
 from harness.progress import ProgressSink, make_progress
-from harness.results import CellResult, RunResults
+from harness.results import CellResult, RunResults, describe_scenario
 from harness.runner import CellRunner
 from harness.scenario import Scenario
 
@@ -140,13 +140,17 @@ class Harness:
     ) -> list[ClaimVerdict]:
         return judge_claims(scenarios, cells, self.releases_by_package(scenarios))
 
-    @staticmethod
     def results(
+        self,
         report: ExecutionReport,
         claims: Sequence[ClaimVerdict],
         started_at: str,
         command: Sequence[str],
+        scenarios: Sequence[Scenario] = (),
     ) -> RunResults:
+        """The results file's content; with `scenarios`, also what reports need to
+        re-judge claims after a merge (the release lists) and to describe them."""
+        releases = self.releases_by_package(scenarios) if scenarios else {}
         return RunResults(
             cells=report.results,
             claims=[claim.to_json() for claim in claims],
@@ -155,6 +159,8 @@ class Harness:
             finished_at=utc_now(),
             command=list(command),
             notes=[] if report.complete else ["interrupted: results are incomplete"],
+            releases={package: [str(v) for v in found] for package, found in releases.items()},
+            scenarios={scenario.id: describe_scenario(scenario) for scenario in scenarios},
         )
 
 

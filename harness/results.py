@@ -2,7 +2,10 @@
 
 Results from shards and platforms merge by concatenating their `cells`; every
 record carries its full key and its evidence, so a report can be made from
-results alone.
+results alone.  Two optional top-level fields (added within schema 1; readers
+of older files get empty values) make merged reports judge claims like the run
+did: `releases` (the package's release list the claims were judged against)
+and `scenarios` (title, upstream links and signatures of each scenario run).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from harness import __version__
 from harness.atomic import write_text_atomic
 from harness.errors import ResultsFormatError
+from harness.scenario import Scenario
 
 SCHEMA = 1
 OUTPUT_TAIL_CHARS = 12_000
@@ -117,6 +121,8 @@ class RunResults:
     finished_at: str = ""
     command: Sequence[str] = ()
     notes: list[str] = field(default_factory=list)
+    releases: dict[str, list[str]] = field(default_factory=dict)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,8 +135,34 @@ class RunResults:
             "notes": self.notes,
             "summary": summarise(self.cells),
             "claims": self.claims,
+            "releases": self.releases,
+            "scenarios": self.scenarios,
             "cells": [cell.to_json() for cell in self.cells],
         }
+
+
+def describe_scenario(scenario: Scenario) -> dict[str, Any]:
+    """What a report shows of a scenario when its file is not at hand."""
+    return {
+        "title": scenario.title,
+        "description": scenario.description.strip(),
+        "package": scenario.package,
+        "platforms": sorted(scenario.platforms),
+        "upstream": {
+            "issue": scenario.upstream.issue,
+            "fix": scenario.upstream.fix,
+            "links": list(scenario.upstream.links),
+        },
+        "signatures": [
+            {
+                "id": signature.id,
+                "description": signature.description,
+                "platforms": sorted(signature.platforms),
+                "claim": signature.claim.describe(),
+            }
+            for signature in scenario.signatures
+        ],
+    }
 
 
 def summarise(cells: Iterable[CellResult]) -> dict[str, Any]:
@@ -174,4 +206,28 @@ def load_results(path: Path) -> RunResults:
         finished_at=str(data.get("finished_at", "")),
         command=tuple(data.get("command") or ()),
         notes=list(data.get("notes") or []),
+        releases=_releases(data.get("releases"), source),
+        scenarios=_scenarios(data.get("scenarios"), source),
     )
+
+
+def _releases(value: Any, source: str) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ResultsFormatError(f"{source}: 'releases' must map package names to version lists")
+    releases: dict[str, list[str]] = {}
+    for package, versions in value.items():
+        try:
+            releases[str(package)] = [str(Version(str(v))) for v in versions]
+        except InvalidVersion as exc:
+            raise ResultsFormatError(f"{source}: releases.{package}: {exc}") from None
+    return releases
+
+
+def _scenarios(value: Any, source: str) -> dict[str, dict[str, Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ResultsFormatError(f"{source}: 'scenarios' must map scenario ids to objects")
+    return {str(key): dict(info) for key, info in value.items()}

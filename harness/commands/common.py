@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from harness.pipeline import HarnessSettings, default_jobs
+from harness.reports.outputs import ReportPaths
 from harness.scenario_loader import BUILTIN_SCENARIOS_DIR
 
 
@@ -63,3 +64,23 @@ def harness_settings(args: argparse.Namespace) -> HarnessSettings:
     if args.cache_dir is not None:
         settings.cache_dir = args.cache_dir
     return settings
+
+
+def add_report_outputs(parser: argparse.ArgumentParser) -> None:
+    """--html, --junit, --markdown (the same writers for `run` and `report`)."""
+    parser.add_argument(
+        "--html", type=Path, metavar="PATH", help="write the HTML compatibility table"
+    )
+    parser.add_argument(
+        "--junit", type=Path, metavar="PATH", help="write JUnit XML (failures: unexpected cells)"
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="PATH",
+        help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)",
+    )
+
+
+def report_paths(args: argparse.Namespace) -> ReportPaths:
+    return ReportPaths(html=args.html, junit=args.junit, markdown=args.markdown)

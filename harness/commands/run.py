@@ -11,13 +11,16 @@ from rich.markup import escape
 
 from harness.commands.common import (
     add_harness_settings,
+    add_report_outputs,
     add_scenario_dirs,
     harness_settings,
+    report_paths,
     scenario_dirs,
 )
 from harness.errors import UsageError
 from harness.matrix import render_matrix
 from harness.pipeline import Harness, exit_code_for, network_failures, utc_now
+from harness.reports.outputs import report_for_run, write_reports
 from harness.results import write_results
 from harness.scenario_loader import load_scenarios, select_scenarios
 
@@ -55,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="results file (default: %(default)s)",
     )
+    add_report_outputs(parser)
     add_harness_settings(parser)
 
 
@@ -69,10 +73,13 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     report = harness.execute(cells)
     claims = harness.judge(scenarios, report.results)
     command = ["python", "-m", "harness", *sys.argv[1:]]
-    results = harness.results(report, claims, started_at, command)
+    results = harness.results(report, claims, started_at, command, scenarios)
     write_results(args.json, results)
     render_matrix(console, report.results, claims, report.complete)
     console.print(f"results: {escape(str(args.json))}", highlight=False)
+    reports = report_for_run(str(args.json), results, scenarios)
+    for kind, path in write_reports(reports, report_paths(args)):
+        console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
     failures = network_failures(report.results)
     if failures:
         console.print(

@@ -1,0 +1,78 @@
+"""`python -m harness report`: merge results files into one report.
+
+Shards of one matrix, runs on Linux, macOS and Windows machines, runs on
+different days: their cells are united by (scenario, package, version, python,
+platform, extras); two files that disagree on a cell make it a *conflict*,
+shown and counted as unexpected.  Claims are judged again over the merged
+cells for every scenario whose file is at hand.  The exit code follows `run`:
+0 all as expected, 1 an unexpected cell, conflict or contradicted claim.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from harness.commands.common import (
+    add_report_outputs,
+    add_scenario_dirs,
+    report_paths,
+)
+from harness.errors import EmptySelectionError
+from harness.matrix import render_matrix
+from harness.pipeline import exit_code_for
+from harness.reports.merge import load_and_merge, merged_run_results
+from harness.reports.model import build_report
+from harness.reports.outputs import write_reports
+from harness.results import write_results
+from harness.scenario import Scenario
+from harness.scenario_loader import BUILTIN_SCENARIOS_DIR, load_scenarios
+
+NAME = "report"
+HELP = "merge results files; write HTML, JUnit and Markdown reports"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS.json",
+        help="results files written by `run` (several: merged into one report)",
+    )
+    add_report_outputs(parser)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the merged results file")
+    add_scenario_dirs(parser)
+
+
+def _scenarios(args: argparse.Namespace, console: Console) -> dict[str, Scenario]:
+    """Scenario files re-judge the claims; without the built-in folder (an installed
+    harness run elsewhere), the verdicts stored in the results are shown."""
+    if args.scenarios_dir:
+        return load_scenarios(args.scenarios_dir)
+    if not BUILTIN_SCENARIOS_DIR.is_dir():
+        console.print("[dim]note: no scenarios folder here; showing the stored claims[/]")
+        return {}
+    return load_scenarios([BUILTIN_SCENARIOS_DIR])
+
+
+def execute(args: argparse.Namespace, console: Console) -> int:
+    merged = load_and_merge(args.results)
+    if not merged.cells:
+        names = ", ".join(str(path) for path in args.results)
+        raise EmptySelectionError(f"{names}: no cells to report")
+    report = build_report(merged, _scenarios(args, console))
+    cells = report.effective_cells()
+    if args.json is not None:
+        claims = [claim.to_json() for claim in report.claims]
+        write_results(args.json, merged_run_results(merged, claims))
+        console.print(f"merged results: {escape(str(args.json))}", highlight=False, soft_wrap=True)
+    render_matrix(console, cells, report.claims, report.complete)
+    for note in report.notes:
+        console.print(f"note: {escape(note)}", highlight=False)
+    for kind, path in write_reports(report, report_paths(args)):
+        console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
+    return exit_code_for(cells, report.claims, complete=True)

@@ -1,0 +1,131 @@
+"""Markdown for a pull-request comment or a CI job summary.
+
+Compact: a summary table, then per scenario its claims and a grid of releases x
+(python, platform).  A pull-request comment holds about 65,000 characters, so
+when the grids would not fit, the scenarios where everything is as expected
+are reduced to their summary line.  Captured text is escaped: GitHub renders
+inline HTML and table pipes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from harness.atomic import write_text_atomic
+from harness.matrix import OUTCOME_STYLE
+from harness.reports.html import outcome_word
+from harness.reports.model import Report, ScenarioReport
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+BUDGET_CHARS = 60_000
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def md(text: str) -> str:
+    """Inline text that renders as itself: no markup, no HTML, no table breaks."""
+    text = " ".join(text.split())
+    return _SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
+def _cell(outcome: str, expected: bool) -> str:
+    symbol, word, _ = OUTCOME_STYLE.get(outcome, ("?", outcome, ""))
+    text = f"{symbol} {word}"
+    return text if expected else f"**{text} !**"
+
+
+def _counts(scenario: ScenarioReport) -> str:
+    return ", ".join(
+        f"{n} {outcome_word(outcome)}" for outcome, n in sorted(scenario.counts().items())
+    )
+
+
+def _summary_table(report: Report) -> list[str]:
+    lines = [
+        "| scenario | cells | outcomes | unexpected | claims |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+    for scenario in report.scenarios:
+        claims = "; ".join(f"{md(c.signature)}: **{md(c.verdict)}**" for c in scenario.claims)
+        unexpected = len(scenario.unexpected)
+        lines.append(
+            f"| {md(scenario.id)} | {len(scenario.cells)} | {md(_counts(scenario))} | "
+            f"{f'**{unexpected}**' if unexpected else 0} | {claims or '-'} |"
+        )
+    return lines
+
+
+def _scenario(scenario: ScenarioReport, with_grid: bool) -> list[str]:
+    lines = ["", f"### {md(scenario.id)}: {md(scenario.title)}", ""]
+    links = [
+        f"[{label}](<{url}>)"
+        for label, url in (("issue", scenario.issue), ("fix", scenario.fix))
+        if url
+    ]
+    if links:
+        lines += [" · ".join(links), ""]
+    for claim in scenario.claims:
+        lines.append(
+            f"- claim `{claim.signature}` ({md(claim.claim)}; {md(', '.join(claim.platforms))}): "
+            f"**{md(claim.verdict)}**: {md(claim.detail)}"
+        )
+    if scenario.claims:
+        lines.append("")
+    if with_grid:
+        header = [md(scenario.package)] + [md(column.label) for column in scenario.columns]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("| --- " * len(header) + "|")
+        for row in scenario.rows:
+            cells = [md(row.version)]
+            for column in scenario.columns:
+                cell = scenario.grid.get((row, column))
+                cells.append(_cell(cell.outcome, cell.expected) if cell else "·")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    else:
+        lines += [f"{len(scenario.cells)} cell(s), all as expected: {md(_counts(scenario))}.", ""]
+    for cell in scenario.unexpected:
+        shown = cell.effective()
+        detail = shown.signature or shown.fingerprint or shown.reason
+        lines.append(
+            f"- **unexpected** {md(shown.version)} py{md(shown.python)} {md(shown.platform)}: "
+            f"{md(outcome_word(shown.outcome))}: {md(detail[:300])}"
+        )
+    return lines
+
+
+def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
+    summary = report.summary()
+    title = f"## Regression harness: {summary['cells']} cell(s), {summary['unexpected']} unexpected"
+    head = [title, ""]
+    if not report.complete:
+        head += ["**INCOMPLETE:** at least one run was interrupted.", ""]
+    if summary["regressed"]:
+        head += ["Regressed: " + ", ".join(f"**{md(s)}**" for s in summary["regressed"]), ""]
+    head += _summary_table(report)
+    notes = [f"_{md(note)}_" for note in report.notes]
+    full = [line for s in report.scenarios for line in _scenario(s, with_grid=True)]
+    body = full
+    if len("\n".join(head + full)) > budget:
+        body = [line for s in report.scenarios for line in _scenario(s, with_grid=s.regressed)]
+        notes.append(
+            "_Grids of scenarios where every cell is as expected are left out to fit a "
+            "comment; the HTML report has them all._"
+        )
+    return "\n".join([*head, *body, "", *notes]).rstrip() + "\n"
+
+
+def write_markdown(path: Path, report: Report) -> None:
+    write_text_atomic(path, render_markdown(report))
+
+
+def append_step_summary(report: Report) -> Path | None:
+    """Append to the CI job summary when `GITHUB_STEP_SUMMARY` names a file."""
+    target = os.environ.get(STEP_SUMMARY_ENV)
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(render_markdown(report) + "\n")
+    return path

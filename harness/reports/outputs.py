@@ -1,0 +1,48 @@
+"""Write the report files a command asked for; shared by `run` and `report`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.reports.html import write_html
+from harness.reports.junit import write_junit
+from harness.reports.markdown import append_step_summary, write_markdown
+from harness.reports.merge import merge_results
+from harness.reports.model import Report, build_report
+from harness.results import RunResults
+from harness.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    html: Path | None = None
+    junit: Path | None = None
+    markdown: Path | None = None
+
+
+def report_for_run(
+    label: str, results: RunResults, scenarios: Sequence[Scenario] | Mapping[str, Scenario]
+) -> Report:
+    """The report of a single run, built exactly like a merged one."""
+    known = scenarios if isinstance(scenarios, Mapping) else {s.id: s for s in scenarios}
+    return build_report(merge_results([(label, results)]), known)
+
+
+def write_reports(report: Report, paths: ReportPaths) -> list[tuple[str, Path]]:
+    """Write the requested files; returns (kind, path) for each file written."""
+    written: list[tuple[str, Path]] = []
+    if paths.html is not None:
+        write_html(paths.html, report)
+        written.append(("html", paths.html))
+    if paths.junit is not None:
+        write_junit(paths.junit, report)
+        written.append(("junit", paths.junit))
+    if paths.markdown is not None:
+        write_markdown(paths.markdown, report)
+        written.append(("markdown", paths.markdown))
+    summary = append_step_summary(report)
+    if summary is not None:
+        written.append(("job summary", summary))
+    return written
