@@ -65,10 +65,15 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
     by_key = {(_row_key(c), c.parsed_version): c for c in cells}
     per_table = max(1, (width - _ROW_LABEL_WIDTH - 4) // (_COLUMN_WIDTH + 3))
     tables = []
+    pages = (len(versions) + per_table - 1) // per_table
     for start in range(0, len(versions), per_table):
         chunk = versions[start : start + per_table]
-        title = scenario_id if start == 0 else f"{scenario_id} (continued)"
-        table = Table(title=title, title_justify="left", show_lines=True)
+        title = scenario_id
+        if pages > 1:
+            page = start // per_table + 1
+            span = f"version {chunk[0]}" if len(chunk) == 1 else f"versions {chunk[0]}-{chunk[-1]}"
+            title += f" ({'continued, ' if page > 1 else ''}{span}, {page} of {pages})"
+        table = Table(title=title, title_justify="left", show_lines=True, min_width=len(title))
         table.add_column("python", no_wrap=True, min_width=8)
         for version in chunk:
             table.add_column(str(version), min_width=9, max_width=_COLUMN_WIDTH)

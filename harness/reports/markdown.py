@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_text_atomic
@@ -56,7 +57,49 @@ def _summary_table(report: Report) -> list[str]:
     return lines
 
 
-def _scenario(scenario: ScenarioReport, with_grid: bool) -> list[str]:
+@dataclass(frozen=True)
+class _Detail:
+    """How much of each scenario to show; the first level that fits the budget wins."""
+
+    grids: str  # "all", "regressed" (their scenarios only), "unexpected rows", "none"
+    unexpected_listed: int | None = None
+    note: str = ""
+
+
+_LEVELS = (
+    _Detail("all"),
+    _Detail(
+        "regressed",
+        note="Grids of scenarios where every cell is as expected are left out to fit a "
+        "comment; the HTML report has them all.",
+    ),
+    _Detail(
+        "unexpected rows",
+        unexpected_listed=10,
+        note="Only the releases with an unexpected cell are drawn, to fit a comment; "
+        "the HTML report has every cell.",
+    ),
+    _Detail(
+        "none",
+        unexpected_listed=3,
+        note="No grid is drawn, to fit a comment; the HTML report has every cell.",
+    ),
+)
+
+
+def _grid(scenario: ScenarioReport, all_rows: bool) -> list[str]:
+    header = [md(scenario.package)] + [md(column.label) for column in scenario.columns]
+    lines = ["| " + " | ".join(header) + " |", "| --- " * len(header) + "|"]
+    for row in scenario.rows:
+        cells = [scenario.grid.get((row, column)) for column in scenario.columns]
+        if not all_rows and all(cell is None or cell.expected for cell in cells):
+            continue
+        shown = [_cell(cell.outcome, cell.expected) if cell else "·" for cell in cells]
+        lines.append("| " + " | ".join([md(row.version), *shown]) + " |")
+    return [*lines, ""]
+
+
+def _scenario(scenario: ScenarioReport, detail: _Detail) -> list[str]:
     lines = ["", f"### {md(scenario.id)}: {md(scenario.title)}", ""]
     links = [
         f"[{label}](<{url}>)"
@@ -72,30 +115,28 @@ def _scenario(scenario: ScenarioReport, with_grid: bool) -> list[str]:
         )
     if scenario.claims:
         lines.append("")
-    if with_grid:
-        header = [md(scenario.package)] + [md(column.label) for column in scenario.columns]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("| --- " * len(header) + "|")
-        for row in scenario.rows:
-            cells = [md(row.version)]
-            for column in scenario.columns:
-                cell = scenario.grid.get((row, column))
-                cells.append(_cell(cell.outcome, cell.expected) if cell else "·")
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-    else:
+    if detail.grids == "all" or (detail.grids != "none" and scenario.regressed):
+        lines += _grid(scenario, all_rows=detail.grids != "unexpected rows")
+    elif not scenario.regressed:
         lines += [f"{len(scenario.cells)} cell(s), all as expected: {md(_counts(scenario))}.", ""]
-    for cell in scenario.unexpected:
+    unexpected = scenario.unexpected
+    listed = (
+        unexpected if detail.unexpected_listed is None else unexpected[: detail.unexpected_listed]
+    )
+    for cell in listed:
         shown = cell.effective()
-        detail = shown.signature or shown.fingerprint or shown.reason
+        why = shown.signature or shown.fingerprint or shown.reason
         lines.append(
             f"- **unexpected** {md(shown.version)} py{md(shown.python)} {md(shown.platform)}: "
-            f"{md(outcome_word(shown.outcome))}: {md(detail[:300])}"
+            f"{md(outcome_word(shown.outcome))}: {md(why[:300])}"
         )
+    if len(listed) < len(unexpected):
+        lines.append(f"- … and {len(unexpected) - len(listed)} more unexpected cell(s)")
     return lines
 
 
 def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
+    """The summary, then as much per-scenario detail as fits in `budget` characters."""
     summary = report.summary()
     title = f"## Regression harness: {summary['cells']} cell(s), {summary['unexpected']} unexpected"
     head = [title, ""]
@@ -105,15 +146,14 @@ def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
         head += ["Regressed: " + ", ".join(f"**{md(s)}**" for s in summary["regressed"]), ""]
     head += _summary_table(report)
     notes = [f"_{md(note)}_" for note in report.notes]
-    full = [line for s in report.scenarios for line in _scenario(s, with_grid=True)]
-    body = full
-    if len("\n".join(head + full)) > budget:
-        body = [line for s in report.scenarios for line in _scenario(s, with_grid=s.regressed)]
-        notes.append(
-            "_Grids of scenarios where every cell is as expected are left out to fit a "
-            "comment; the HTML report has them all._"
-        )
-    return "\n".join([*head, *body, "", *notes]).rstrip() + "\n"
+    text = ""
+    for detail in _LEVELS:
+        body = [line for s in report.scenarios for line in _scenario(s, detail)]
+        ending = [*notes, f"_{detail.note}_"] if detail.note else notes
+        text = "\n".join([*head, *body, "", *ending]).rstrip() + "\n"
+        if len(text) <= budget:
+            break
+    return text
 
 
 def write_markdown(path: Path, report: Report) -> None:

@@ -255,14 +255,25 @@ def test_markdown_is_a_compact_escaped_table() -> None:
     assert md("a|b <script> `x` *y* [z](u)") == r"a\|b \<script\> \`x\` \*y\* \[z\](u)"
 
 
-def test_markdown_drops_grids_of_clean_scenarios_when_too_long() -> None:
+def test_markdown_shows_less_detail_to_fit_a_comment() -> None:
     late = cell("0.14.0", "3.8", "known-failure", expected=False)
-    cells = [c for c in all_cells() if c.key != late.key] + [late]
-    report = report_of(results(cells))
-    short = render_markdown(report, budget=500)
-    assert "| 0.14.0 | **✗ known !** | ✓ pass |" in short  # the regressed scenario keeps it
-    assert "4 cell(s), all as expected" in short  # two-worker-startup is summarised
-    assert "the HTML report has them all" in short
+    workers = [cell(v, p, scenario="two-worker-startup") for v in VERSIONS for p in PYTHONS]
+    cells = [c for c in all_cells() if c.key != late.key and c.scenario != "two-worker-startup"]
+    report = report_of(results([*cells, late, *workers]))
+    full = render_markdown(report)
+    assert "| 0.10.0 | ✓ pass | ✓ pass |" in full
+    shorter = render_markdown(report, budget=len(full) - 1)
+    assert len(shorter) < len(full)
+    assert "| 0.14.0 | **✗ known !** | ✓ pass |" in shorter  # the regressed scenario keeps it
+    assert "| 0.13.3 | ✓ pass | ✓ pass |" in shorter
+    assert "12 cell(s), all as expected" in shorter  # two-worker-startup is summarised
+    assert "the HTML report has them all" in shorter
+    rows_only = render_markdown(report, budget=len(shorter) - 1)
+    assert "| 0.14.0 | **✗ known !** | ✓ pass |" in rows_only
+    assert "| 0.13.3 |" not in rows_only
+    tiny = render_markdown(report, budget=100)
+    assert "No grid is drawn" in tiny and "| 0.14.0 |" not in tiny
+    assert "- **unexpected** 0.14.0 py3.8 linux: known bug: port0-getpeername-enotconn" in tiny
 
 
 def test_job_summary_is_appended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

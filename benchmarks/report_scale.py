@@ -1,0 +1,208 @@
+"""How the reports scale: 60 versions x 8 interpreters x 20 scenarios (9,600 cells).
+
+Synthesises a results file of that size with a realistic mix of outcomes and
+output (pass logs of a few hundred bytes, tracebacks of a few kilobytes for
+failures), then times loading + merging + rendering each report and prints the
+peak memory and file sizes.  With `--browser`, also opens the HTML in headless
+Chromium (system `chromium` + `chromedriver`, Selenium) and times the page load,
+a filter, and opening a cell.  Prints figures; asserts nothing.
+
+    python benchmarks/report_scale.py [--versions 60] [--pythons 8] [--scenarios 20]
+                                      [--shards 4] [--browser] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # measure this checkout's harness, not an installed one
+
+from harness.reports.html import render_html  # noqa: E402
+from harness.reports.junit import render_junit  # noqa: E402
+from harness.reports.markdown import render_markdown  # noqa: E402
+from harness.reports.merge import load_and_merge  # noqa: E402
+from harness.reports.model import build_report  # noqa: E402
+from harness.results import CellResult, RunResults, write_results  # noqa: E402
+
+T = TypeVar("T")
+TRACEBACK = (ROOT / "fixtures" / "linux" / "port-zero-startup-0.13.4-py3.8.txt").read_text()
+PASS_LOG = """INFO:     Started server process [{pid}]
+INFO:     Waiting for application startup.
+INFO:     ASGI 'lifespan' protocol appears unsupported.
+INFO:     Application startup complete.
+INFO:     Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)
+INFO:     127.0.0.1:{peer} - "GET / HTTP/1.1" 200 OK
+INFO:     Shutting down
+INFO:     Finished server process [{pid}]
+"""
+OUTCOMES = [
+    ("pass", 0.85),
+    ("known-failure", 0.08),
+    ("skip", 0.03),
+    ("new-failure", 0.02),
+    ("timeout", 0.01),
+    ("install-error", 0.01),
+]
+
+
+def synthesise(versions: int, pythons: int, scenarios: int, seed: int = 7) -> list[CellResult]:
+    rng = random.Random(seed)
+    names = [f"0.{minor}.{patch}" for minor in range(1, 40) for patch in range(4)][:versions]
+    interpreters = [f"3.{minor}" for minor in range(6, 6 + pythons)]
+    cells = []
+    for s in range(scenarios):
+        for version in names:
+            for python in interpreters:
+                outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+                failing = outcome in ("known-failure", "new-failure", "timeout")
+                tail = (
+                    TRACEBACK
+                    if failing
+                    else PASS_LOG.format(
+                        pid=rng.randrange(1000, 99999),
+                        port=rng.randrange(20000, 60000),
+                        peer=rng.randrange(20000, 60000),
+                    )
+                )
+                cells.append(
+                    CellResult(
+                        scenario=f"scenario-{s:02d}",
+                        package="uvicorn",
+                        version=version,
+                        python=python,
+                        platform="linux",
+                        outcome=outcome,
+                        expected=outcome in ("pass", "known-failure", "skip"),
+                        reason=f"{outcome}: synthesised",
+                        signature="sig-enotconn" if outcome == "known-failure" else None,
+                        fingerprint="OSError: [Errno <n>] synthesised" if failing else None,
+                        duration_s=rng.uniform(0.3, 3.0),
+                        exit_code=1 if failing else 0,
+                        output_tail=tail if outcome != "skip" else "",
+                        python_full=f"{python}.9",
+                        resolved={"uvicorn": version, "h11": "0.14.0", "click": "8.1.7"},
+                        checks=({"name": "ready", "ok": not failing, "detail": "synthesised"},),
+                    )
+                )
+    return cells
+
+
+def timed(label: str, action: Callable[[], T], rows: list[tuple[str, str]]) -> T:
+    started = time.perf_counter()
+    value = action()
+    rows.append((label, f"{time.perf_counter() - started:.2f} s"))
+    return value
+
+
+def browser_figures(html: Path, rows: list[tuple[str, str]]) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not browser_path or not driver_path:
+        rows.append(("browser", "not measured: chromium / chromedriver not found"))
+        return
+    profile = tempfile.mkdtemp(prefix="bench-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser_path
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.set_page_load_timeout(300)
+        timed("browser: load the page", lambda: driver.get(html.as_uri()), rows)
+        nav: dict[str, Any] = driver.execute_script(
+            "const n = performance.getEntriesByType('navigation')[0];"
+            "return {dom: n.domContentLoadedEventEnd, load: n.loadEventEnd};"
+        )
+        rows.append(
+            ("browser: DOMContentLoaded / load", f"{nav['dom']:.0f} / {nav['load']:.0f} ms")
+        )
+        filter_ms = driver.execute_script(
+            "const box = document.querySelector('#filters [name=unexpected]');"
+            "const t = performance.now(); box.click(); const a = performance.now() - t;"
+            "const t2 = performance.now(); box.click(); return [a, performance.now() - t2];"
+        )
+        rows.append(
+            ("browser: 'only unexpected' on / off", f"{filter_ms[0]:.0f} / {filter_ms[1]:.0f} ms")
+        )
+        open_ms = driver.execute_script(
+            "const d = document.querySelector('td.cell details');"
+            "const t = performance.now(); d.open = true; d.getBoundingClientRect();"
+            "return performance.now() - t;"
+        )
+        rows.append(("browser: open one cell", f"{open_ms:.0f} ms"))
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--versions", type=int, default=60)
+    parser.add_argument("--pythons", type=int, default=8)
+    parser.add_argument("--scenarios", type=int, default=20)
+    parser.add_argument("--shards", type=int, default=4, help="results files to merge")
+    parser.add_argument("--browser", action="store_true", help="also time it in Chromium")
+    parser.add_argument("--keep", type=Path, help="write the files here instead of a temp dir")
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="report-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    cells = synthesise(args.versions, args.pythons, args.scenarios)
+    shards = []
+    for shard in range(args.shards):
+        path = folder / f"shard-{shard}.json"
+        write_results(
+            path, RunResults(cells=cells[shard :: args.shards], started_at="2026-01-01T00:00:00Z")
+        )
+        shards.append(path)
+
+    rows: list[tuple[str, str]] = [("cells", f"{len(cells):,} in {args.shards} results files")]
+    tracemalloc.start()
+    merged = timed("load + merge", lambda: load_and_merge(shards), rows)
+    report = timed("build report (claims, grids)", lambda: build_report(merged, {}), rows)
+    html = timed("render HTML", lambda: render_html(report), rows)
+    junit = timed("render JUnit", lambda: render_junit(report), rows)
+    markdown = timed("render Markdown", lambda: render_markdown(report), rows)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rows.append(("peak Python memory (tracemalloc)", f"{peak / 2**20:.0f} MiB"))
+    for name, text in (("index.html", html), ("junit.xml", junit), ("summary.md", markdown)):
+        (folder / name).write_text(text, encoding="utf-8")
+        rows.append((f"size of {name}", f"{len(text.encode()) / 2**10:,.0f} KiB"))
+    rows.append(("results files", f"{sum(p.stat().st_size for p in shards) / 2**10:,.0f} KiB"))
+    if args.browser:
+        browser_figures(folder / "index.html", rows)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    if args.keep is None:
+        shutil.rmtree(folder)
+    else:
+        print(f"files in {folder}")
+
+
+if __name__ == "__main__":
+    main()
