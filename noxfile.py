@@ -1,6 +1,9 @@
-"""Sessions: regress (default), tests, lint.
+"""Sessions: regress (default), report, tests, lint.
 
-`nox -s regress -- ARGS` passes ARGS to `python -m harness run`.  The harness's
+`nox -s regress -- ARGS` passes ARGS to `python -m harness run`; it writes
+reports/results.json and reports/index.html unless ARGS name other paths.
+`nox -s report -- RESULTS.json [MORE.json ...] [--html/--junit/--markdown PATH]`
+merges results files into reports.  The harness's
 exit code (0 clean, 1 regression, 2 infrastructure, 3 usage, 130 interrupted)
 is the session's exit code, so CI can tell a regression from a broken index.
 """
@@ -41,7 +44,26 @@ def regress(session: nox.Session) -> None:
     args = list(session.posargs)
     if "--json" not in args:
         args += ["--json", str(ROOT / "reports" / "results.json")]
+    if "--html" not in args:
+        args += ["--html", str(ROOT / "reports" / "index.html")]
     _harness(session, "run", *args)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge results files into HTML, JUnit and Markdown reports.
+
+    Without arguments: reports/results.json -> reports/index.html, junit.xml, summary.md.
+    """
+    session.install(".")
+    reports = ROOT / "reports"
+    args = list(session.posargs) or [
+        str(reports / "results.json"),
+        *("--html", str(reports / "index.html")),
+        *("--junit", str(reports / "junit.xml")),
+        *("--markdown", str(reports / "summary.md")),
+    ]
+    _harness(session, "report", *args)
 
 
 @nox.session
