@@ -22,7 +22,7 @@ OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
     "pass": ("✓", "pass", "green"),
     "known-failure": ("✗", "known", "yellow"),
     "new-failure": ("✗", "NEW", "bold red"),
-    "timeout": ("⧖", "timeout", "magenta"),
+    "timeout": ("◷", "timeout", "magenta"),  # a clock face: in DejaVu (⧖ is in few fonts)
     "install-error": ("!", "install", "red"),
     "skip": ("-", "skip", "dim"),
     "conflict": ("≠", "conflict", "bold magenta"),  # merged files disagree on the cell
