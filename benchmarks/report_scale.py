@@ -3,9 +3,10 @@
 Synthesises a results file of that size with a realistic mix of outcomes and
 output (pass logs of a few hundred bytes, tracebacks of a few kilobytes for
 failures), then times loading + merging + rendering each report and prints the
-peak memory and file sizes.  With `--browser`, also opens the HTML in headless
-Chromium (system `chromium` + `chromedriver`, Selenium) and times the page load,
-a filter, and opening a cell.  Prints figures; asserts nothing.
+peak memory (max RSS, including the synthesis) and the files' sizes.  With
+`--browser`, also opens the HTML in headless Chromium (system `chromium` +
+`chromedriver`, Selenium) and times the page load, a filter, and opening a cell.
+Prints figures; asserts nothing.
 
     python benchmarks/report_scale.py [--versions 60] [--pythons 8] [--scenarios 20]
                                       [--shards 4] [--browser] [--keep DIR]
@@ -19,7 +20,6 @@ import shutil
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,6 +95,15 @@ def synthesise(versions: int, pythons: int, scenarios: int, seed: int = 7) -> li
                     )
                 )
     return cells
+
+
+def _max_rss() -> str:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return "not measured here"
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return f"{kib / 1024:.0f} MiB" if sys.platform != "darwin" else f"{kib / 2**20:.0f} MiB"
 
 
 def timed(label: str, action: Callable[[], T], rows: list[tuple[str, str]]) -> T:
@@ -180,15 +189,12 @@ def main() -> None:
         shards.append(path)
 
     rows: list[tuple[str, str]] = [("cells", f"{len(cells):,} in {args.shards} results files")]
-    tracemalloc.start()
     merged = timed("load + merge", lambda: load_and_merge(shards), rows)
     report = timed("build report (claims, grids)", lambda: build_report(merged, {}), rows)
     html = timed("render HTML", lambda: render_html(report), rows)
     junit = timed("render JUnit", lambda: render_junit(report), rows)
     markdown = timed("render Markdown", lambda: render_markdown(report), rows)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rows.append(("peak Python memory (tracemalloc)", f"{peak / 2**20:.0f} MiB"))
+    rows.append(("peak memory of this process (max RSS)", _max_rss()))
     for name, text in (("index.html", html), ("junit.xml", junit), ("summary.md", markdown)):
         (folder / name).write_text(text, encoding="utf-8")
         rows.append((f"size of {name}", f"{len(text.encode()) / 2**10:,.0f} KiB"))
