@@ -77,6 +77,6 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) and mypy, strict."""
     session.install(".[lint]", "nox")
-    session.run("ruff", "check", "harness", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "harness", "tests", "noxfile.py")
+    session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "harness", "tests", "benchmarks", "noxfile.py")
     session.run("mypy")
