@@ -144,6 +144,10 @@ class CellRunner:
 
         try:
             saw_line = capture.wait_until(lambda: ready_watch.count > 0, limits.ready_s, exited)
+            if not saw_line and capture.eof and process.poll() is None:
+                # The output ended first; the exit usually follows within moments.
+                left = limits.ready_s - (time.monotonic() - started)
+                self._exited_within(process, max(0.0, left))
             remaining = max(0.0, limits.ready_s - (time.monotonic() - started))
             announced = (ready_watch.first or {}).get("port")
             port = int(announced) if announced is not None else launch.port

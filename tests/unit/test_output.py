@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from pathlib import Path
 
 from harness.output import OutputCapture
 
@@ -45,3 +46,15 @@ def test_wait_until_wakes_on_the_line() -> None:
     assert capture.wait_until(lambda: capture.watches[0].count > 0, timeout_s=10)
     os.close(w)
     assert capture.join(5)
+
+
+def test_atomic_write_respects_the_umask(tmp_path: Path) -> None:
+    import os
+
+    from harness.atomic import write_text_atomic
+
+    target = tmp_path / "results.json"
+    write_text_atomic(target, "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
