@@ -1,12 +1,20 @@
-"""Atomic file writes: a crash leaves the old file or the new one, never half of one."""
+"""Atomic file writes: a crash leaves the old file or the new one, never half of one.
+
+A process killed mid-write leaves its temporary file behind (`.NAME.*.tmp`);
+the next write of the same file removes such leftovers once they are old
+enough that no live writer can still own them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
+#: A temporary file this old belongs to a writer that died, not a slow one.
+STALE_TEMP_S = 600.0
 
 def _default_file_mode() -> int:
     """What `open()` would create: 0o666 minus the umask (mkstemp uses 0o600)."""
@@ -18,18 +26,32 @@ def _default_file_mode() -> int:
 _FILE_MODE = _default_file_mode()
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory."""
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Write `text` to `path` through a temporary file in the same directory.
+
+    `durable` also flushes the data to disk before the rename (survives a power
+    loss, not just a crash of the process); small bookkeeping files skip it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp_name, _FILE_MODE)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+    _remove_stale_temps(path)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    cutoff = time.time() - STALE_TEMP_S
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()

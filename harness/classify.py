@@ -1,9 +1,11 @@
-"""Judge an observation: pass, known-failure, new-failure or timeout, and expected?
+"""Judge an observation: pass, known-failure, new-failure, timeout or error, and expected?
 
 Outcomes follow DESIGN.md.  A cell is *expected* when it agrees with the
 claims: a pass, a skip, or a known failure inside its signature's claimed
 range.  A known failure outside that range is a regression, and a new failure,
-a timeout or an install error is never expected.
+a timeout (the server was not ready, a probe got no complete response, or the
+server would not stop, within the limits), an install error or an error (the
+cell could not run, e.g. its fixed port was taken) is never expected.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ NEW_FAILURE = "new-failure"
 TIMEOUT = "timeout"
 INSTALL_ERROR = "install-error"
 SKIP = "skip"
-OUTCOMES = (PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP)
+#: The cell could not run for a reason outside the server (e.g. its port is taken).
+ERROR = "error"
+#: Repeated attempts of the cell disagreed (see `harness.attempts`).
+FLAKY = "flaky"
+OUTCOMES = (PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP, ERROR, FLAKY)
 
 _EXCEPTION_LINE = re.compile(
     r"^(?P<type>(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure))"
@@ -109,6 +115,8 @@ class Verdict:
 def classify(
     scenario: Scenario, version: Version, platform: str, observation: Observation
 ) -> Verdict:
+    if observation.port_conflict is not None:
+        return Verdict(ERROR, None, None, False, observation.port_conflict)
     signature, _ = match_signature(scenario, observation.output, platform)
     if observation.all_ok:
         reason = "every expectation held"
@@ -123,6 +131,6 @@ def classify(
         if not expected:
             reason = f"regression: {reason}"
         return Verdict(KNOWN_FAILURE, signature.id, None, expected, reason)
-    if observation.ready_timed_out or observation.stop_timed_out:
+    if observation.ready_timed_out or observation.stop_timed_out or observation.probe_timed_out:
         return Verdict(TIMEOUT, None, fingerprint(observation), False, summary)
     return Verdict(NEW_FAILURE, None, fingerprint(observation), False, summary)

@@ -141,6 +141,32 @@ class EnvCache:
             reused=True,
         )
 
+    def remove_half_built(self) -> list[str]:
+        """Delete environments whose build was interrupted (no marker, lock free).
+
+        A folder without a completion marker is either being built right now (its
+        lock is held, by us or by another run sharing the cache) or left by a build
+        that was killed; only the latter is removed.  Returns the names removed.
+        """
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        for env_dir in sorted(self.root.iterdir()):
+            if not env_dir.is_dir() or (env_dir / MARKER).exists():
+                continue
+            lock = FileLock(str(self.root / f"{env_dir.name}.lock"))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue  # a build in progress
+            try:
+                if env_dir.is_dir() and not (env_dir / MARKER).exists():
+                    shutil.rmtree(env_dir, ignore_errors=True)
+                    removed.append(env_dir.name)
+            finally:
+                lock.release()
+        return removed
+
     def ensure(self, spec: EnvSpec) -> BuiltEnv:
         """Return a complete environment for `spec`, building it if needed."""
         cached = self.lookup(spec)

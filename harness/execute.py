@@ -1,16 +1,21 @@
 """Execute planned cells in parallel: build (or reuse) the env, run, classify.
 
-Ctrl-C sets a cancel flag, kills every child session at once, and returns the
-results gathered so far marked incomplete; the caller writes them and exits 130.
+A cell may run its server several times (`--repeat`, retries of flaky
+signatures; see `harness.attempts`).  Ctrl-C sets a cancel flag, kills every
+child session at once, and returns the results gathered so far marked
+incomplete; the caller writes them and exits 130.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
+from harness.attempts import Attempt, combine, wants_retry
 from harness.classify import INSTALL_ERROR, SKIP, classify
 from harness.envcache import BuiltEnv, EnvCache, EnvSpec
 from harness.errors import EnvironmentBuildError
@@ -69,12 +74,32 @@ class Executor:
         jobs: int,
         progress: ProgressSink,
         cancel: threading.Event,
+        repeat: int = 1,
     ) -> None:
         self.env_cache = env_cache
         self.runner = runner
         self.jobs = max(1, jobs)
         self.progress = progress
         self.cancel = cancel
+        self.repeat = max(1, repeat)
+
+    def _attempts(self, cell: Cell, env: BuiltEnv) -> list[Attempt] | None:
+        """Run the server `repeat` times, retrying flaky signatures; None if interrupted."""
+        attempts: list[Attempt] = []
+        for repetition in range(1, self.repeat + 1):
+            retry = 0
+            while True:
+                if self.cancel.is_set():
+                    return None
+                observation = self.runner.run(cell.scenario, env.python)
+                if self.cancel.is_set():
+                    return None
+                verdict = classify(cell.scenario, cell.version, cell.platform, observation)
+                attempts.append(Attempt(repetition, retry, observation, verdict))
+                if not wants_retry(cell.scenario, verdict, retry):
+                    break
+                retry += 1
+        return attempts
 
     def run_cell(self, cell: Cell) -> CellResult | None:
         """One cell end to end; None when interrupted before it produced a result."""
@@ -105,12 +130,13 @@ class Executor:
             return None
         self.progress.cell_phase(cell, "running server")
         try:
-            observation = self.runner.run(cell.scenario, env.python)
+            attempts = self._attempts(cell, env)
         except SpawnRefused:
             return None
-        if self.cancel.is_set():
+        if attempts is None:
             return None
-        verdict = classify(cell.scenario, cell.version, cell.platform, observation)
+        verdict, shown = combine(attempts)
+        observation = shown.observation
         return CellResult(
             **_base_fields(cell),  # type: ignore[arg-type]
             outcome=verdict.outcome,
@@ -118,7 +144,7 @@ class Executor:
             reason=verdict.reason,
             signature=verdict.signature,
             fingerprint=verdict.fingerprint,
-            duration_s=observation.duration_s,
+            duration_s=sum(a.observation.duration_s for a in attempts),
             exit_code=observation.exit_code,
             output_tail=output_tail(observation.output),
             backend=spec.backend,
@@ -128,6 +154,7 @@ class Executor:
             checks=tuple(check.to_json() for check in observation.checks),
             address=observation.address,
             stop=observation.stop,
+            attempts=tuple(a.to_json() for a in attempts) if len(attempts) > 1 else (),
         )
 
     def run(self, cells: Sequence[Cell]) -> ExecutionReport:
@@ -136,6 +163,7 @@ class Executor:
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell")
         futures: dict[Future[CellResult | None], int] = {}
         complete = True
+        restore: list[tuple[int, Any]] = []
         try:
             for position, cell in enumerate(cells):
                 futures[pool.submit(self.run_cell, cell)] = position
@@ -151,6 +179,7 @@ class Executor:
         except KeyboardInterrupt:
             complete = False
             self.cancel.set()
+            restore = _ignore_further_interrupts()
             REGISTRY.kill_everything()
             for future in futures:
                 future.cancel()
@@ -163,4 +192,18 @@ class Executor:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.progress.close()
+            for signum, handler in restore:
+                signal.signal(signum, handler)
         return ExecutionReport([results[key] for key in sorted(results)], complete)
+
+
+def _ignore_further_interrupts() -> list[tuple[int, Any]]:
+    """The clean-up after Ctrl-C is bounded; a second Ctrl-C (or SIGTERM) must not
+    cut it short and lose the partial results.  Returns the handlers to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    previous: list[tuple[int, Any]] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous.append((int(signum), signal.getsignal(signum)))
+        signal.signal(signum, signal.SIG_IGN)
+    return previous

@@ -26,6 +26,8 @@ OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
     "install-error": ("!", "install", "red"),
     "skip": ("-", "skip", "dim"),
     "conflict": ("≠", "conflict", "bold magenta"),  # merged files disagree on the cell
+    "error": ("!", "ERROR", "bold red"),
+    "flaky": ("~", "flaky", "yellow"),
 }
 _COLUMN_WIDTH = 14
 _ROW_LABEL_WIDTH = 16

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import ipaddress
+import re
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import psutil
+from filelock import FileLock, Timeout
+
+#: How servers say their port is taken (Linux, macOS, Windows, uvicorn's wording).
+ADDRESS_IN_USE = re.compile(
+    r"address already in use|\[Errno (?:98|48)\]|WinError 10048|EADDRINUSE", re.IGNORECASE
+)
 
 
 class PortAllocator:
@@ -60,9 +72,11 @@ def wait_for_connect(
         delay = min(delay * 2, 0.1)
 
 
-def listening_ports(pids: Iterable[int]) -> set[int]:
-    """TCP ports on which any of `pids` listens (empty when the OS will not say)."""
-    ports: set[int] = set()
+def listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]], bool]:
+    """(address, port) pairs on which any of `pids` listens, and whether the OS
+    let us look at all (macOS hides other processes' sockets from non-root)."""
+    sockets: set[tuple[str, int]] = set()
+    visible = False
     for pid in pids:
         try:
             connections = psutil.Process(pid).net_connections(kind="tcp")
@@ -71,7 +85,96 @@ def listening_ports(pids: Iterable[int]) -> set[int]:
                 connections = psutil.Process(pid).connections(kind="tcp")  # psutil < 6
             except psutil.Error:
                 continue
+        visible = True
         for conn in connections:
             if conn.status == psutil.CONN_LISTEN and conn.laddr:
-                ports.add(int(conn.laddr[1]))
-    return ports
+                sockets.add((str(conn.laddr[0]), int(conn.laddr[1])))
+    return sockets, visible
+
+
+def listening_ports(pids: Iterable[int]) -> set[int]:
+    """TCP ports on which any of `pids` listens (empty when the OS will not say)."""
+    return {port for _, port in listening_sockets(pids)[0]}
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def port_holder(host: str, port: int) -> str | None:
+    """None when `host:port` can be bound (as a server would, with SO_REUSEADDR);
+    otherwise who holds it, as precisely as the OS tells us."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if sys.platform != "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return None
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+                return f"nobody we can see (binding it fails: {exc.strerror or exc})"
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        connections = []
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and int(conn.laddr[1]) == port:
+            if conn.pid is None:
+                return "another process (the OS does not say which)"
+            try:
+                process = psutil.Process(conn.pid)
+                return f"pid {conn.pid} ({process.name()})"
+            except psutil.Error:
+                return f"pid {conn.pid}"
+    return "another process (the OS does not say which)"
+
+
+class FixedPortLocks:
+    """Serialise cells that need the same fixed port, in this run and across runs.
+
+    Within the harness a lock per port; across harness processes on the machine a
+    file lock per port (released by the OS if a harness dies).
+    """
+
+    def __init__(self, lock_dir: Path) -> None:
+        self.lock_dir = lock_dir
+        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _thread_lock(self, key: tuple[str, int]) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    @contextlib.contextmanager
+    def hold(
+        self, host: str, port: int, timeout_s: float, cancelled: Callable[[], bool]
+    ) -> Iterator[bool]:
+        """Yields True once the port is ours, False on timeout or cancellation."""
+        deadline = time.monotonic() + timeout_s
+        thread_lock = self._thread_lock((host, port))
+        while not thread_lock.acquire(timeout=0.25):
+            if cancelled() or time.monotonic() > deadline:
+                yield False
+                return
+        try:
+            self.lock_dir.mkdir(parents=True, exist_ok=True)
+            safe_host = re.sub(r"[^0-9A-Za-z.]+", "_", host)
+            file_lock = FileLock(str(self.lock_dir / f"{safe_host}-{port}.lock"))
+            while True:
+                try:
+                    file_lock.acquire(timeout=0.25)
+                    break
+                except Timeout:
+                    if cancelled() or time.monotonic() > deadline:
+                        yield False
+                        return
+            try:
+                yield True
+            finally:
+                file_lock.release()
+        finally:
+            thread_lock.release()

@@ -12,6 +12,8 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    #: The check failed because a bounded wait ran out (e.g. a probe's response).
+    timed_out: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
@@ -32,6 +34,12 @@ class Observation:
     stop: str = ""
     leftover_processes: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Set when the cell could not run because its port was taken by someone else.
+    port_conflict: str | None = None
+
+    @property
+    def probe_timed_out(self) -> bool:
+        return any(check.timed_out for check in self.checks)
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:

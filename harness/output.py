@@ -23,6 +23,12 @@ MAX_LINE = 64 * 1024
 MAX_DISTINCT = 10_000
 
 
+#: Pattern features that mean something else in a block of lines than in one
+#: line; patterns using them skip the block pre-filter.
+_LINE_ONLY = re.compile(r"\\[AZ]|\(\?<[=!]")
+_TRAILING_CR = re.compile(r"\r+$", re.MULTILINE)
+
+
 @dataclass
 class LineWatch:
     """Live statistics of one pattern over the output's lines."""
@@ -31,18 +37,30 @@ class LineWatch:
     count: int = 0
     distinct: set[str] = field(default_factory=set)
     first: dict[str, str] | None = None
+    #: The same pattern over a block of lines: no match there, none in any line.
+    block: re.Pattern[str] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if not _LINE_ONLY.search(self.pattern.pattern):
+            self.block = re.compile(self.pattern.pattern, self.pattern.flags | re.MULTILINE)
+
+    def may_match(self, lines: str) -> bool:
+        """False only when no line of `lines` ("\n"-separated) can match."""
+        return self.block is None or self.block.search(lines) is not None
 
     def feed(self, line: str) -> None:
-        match = self.pattern.search(line)
-        if match is None:
-            return
-        self.count += 1
-        if self.first is None:
-            self.first = {k: v for k, v in match.groupdict().items() if v is not None}
-        if match.re.groups and len(self.distinct) < MAX_DISTINCT:
-            value = match.group(1)
-            if value is not None:
-                self.distinct.add(value)
+        # Every match, not just the first: processes sharing a pipe interleave
+        # their writes, so two messages can end up on one line.
+        matches = list(self.pattern.finditer(line))
+        nonempty = [match for match in matches if match.group(0)]
+        for match in nonempty or matches[:1]:  # an empty match counts once per line
+            self.count += 1
+            if self.first is None:
+                self.first = {k: v for k, v in match.groupdict().items() if v is not None}
+            if match.re.groups and len(self.distinct) < MAX_DISTINCT:
+                value = match.group(1)
+                if value is not None:
+                    self.distinct.add(value)
 
 
 class OutputCapture:
@@ -84,7 +102,7 @@ class OutputCapture:
         finally:
             with self._cond:
                 if self._partial:
-                    self._feed_line(bytes(self._partial))
+                    self._feed_lines(bytes(self._partial))
                     self._partial.clear()
                 self.eof = True
                 self._cond.notify_all()
@@ -99,16 +117,27 @@ class OutputCapture:
                 del self._tail[: len(self._tail) - self._tail_bytes]
             if self.watches:
                 self._partial += chunk
-                *lines, rest = bytes(self._partial).split(b"\n")
-                self._partial = bytearray(rest[-MAX_LINE:])
-                for line in lines:
-                    self._feed_line(line[:MAX_LINE])
+                end = self._partial.rfind(b"\n")
+                if end >= 0:
+                    self._feed_lines(bytes(self._partial[:end]))
+                    del self._partial[: end + 1]
+                if len(self._partial) > MAX_LINE:
+                    del self._partial[: len(self._partial) - MAX_LINE]
             self._cond.notify_all()
 
-    def _feed_line(self, raw: bytes) -> None:
-        line = _ANSI.sub(b"", raw).rstrip(b"\r").decode("utf-8", errors="replace")
-        for watch in self.watches:
-            watch.feed(line)
+    def _feed_lines(self, raw: bytes) -> None:
+        """Complete lines, "\n"-separated: cleaned as one block, and only split
+        into lines for the watches that can match somewhere in it (a flood of
+        unrelated output costs a few regex scans per chunk, not one per line)."""
+        text = _ANSI.sub(b"", raw).decode("utf-8", errors="replace")
+        text = _TRAILING_CR.sub("", text)
+        active = [watch for watch in self.watches if watch.may_match(text)]
+        if not active:
+            return
+        for line in text.split("\n"):
+            line = line[:MAX_LINE]
+            for watch in active:
+                watch.feed(line)
 
     def wait_until(
         self, predicate: Callable[[], bool], timeout_s: float, stop: Callable[[], bool] = bool

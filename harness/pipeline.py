@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from rich.console import Console
 
 from harness.backends import Backend, make_backend
 from harness.claims import CONTRADICTED, ClaimVerdict, judge_claims
-from harness.classify import INSTALL_ERROR, SKIP
+from harness.classify import ERROR, INSTALL_ERROR, SKIP
 from harness.envcache import EnvCache
 from harness.errors import (
     EXIT_CLEAN,
@@ -37,9 +36,11 @@ from harness.interpreters import InterpreterFinder
 from harness.network import PortAllocator
 from harness.plan import Cell, plan_cells
 from harness.platforms import current_platform
+from harness.processes import REGISTRY
 from harness.progress import ProgressSink, make_progress
 from harness.results import CellResult, RunResults, describe_scenario
 from harness.runner import CellRunner
+from harness.runs import RunGuard
 from harness.scenario import Scenario
 
 _NETWORK_HINTS = re.compile(
@@ -76,6 +77,8 @@ class HarnessSettings:
     jobs: int = field(default_factory=default_jobs)
     offline: bool = False
     include_prereleases: bool = False
+    #: Runs of each cell; differing outcomes make the cell `flaky`.
+    repeat: int = 1
 
 
 class Harness:
@@ -122,15 +125,28 @@ class Harness:
     def execute(
         self, cells: Sequence[Cell], progress: ProgressSink | None = None
     ) -> ExecutionReport:
-        scratch = Path(tempfile.gettempdir()) / "uvicorn-harness"
-        executor = Executor(
-            EnvCache(self.cache_dir, self.backend, self.index_config, self.cancel),
-            CellRunner(self._ports, self.cancel, scratch),
-            self.settings.jobs,
-            progress or make_progress(self.console),
-            self.cancel,
-        )
-        return executor.run(cells)
+        """Run the cells under a run guard (record + watchdog; see `harness.runs`),
+        after cleaning up whatever killed runs left in the cache."""
+        env_cache = EnvCache(self.cache_dir, self.backend, self.index_config, self.cancel)
+        with RunGuard(self.cache_dir) as guard:
+            for message in guard.recovered:
+                self.console.print(f"recovered: {message}", highlight=False, markup=False)
+            for name in env_cache.remove_half_built():
+                self.console.print(
+                    f"recovered: removed the half-built environment {name} "
+                    "(its build was interrupted); it will be rebuilt if needed",
+                    highlight=False,
+                    markup=False,
+                )
+            executor = Executor(
+                env_cache,
+                CellRunner(self._ports, self.cancel, guard.scratch),
+                self.settings.jobs,
+                progress or make_progress(self.console),
+                self.cancel,
+                repeat=self.settings.repeat,
+            )
+            return executor.run(cells)
 
     def releases_by_package(self, scenarios: Sequence[Scenario]) -> dict[str, list[Version]]:
         return {s.package: [r.version for r in self.index.releases(s.package)] for s in scenarios}
@@ -161,6 +177,7 @@ class Harness:
             notes=[] if report.complete else ["interrupted: results are incomplete"],
             releases={package: [str(v) for v in found] for package, found in releases.items()},
             scenarios={scenario.id: describe_scenario(scenario) for scenario in scenarios},
+            run_id=REGISTRY.run_id,
         )
 
 
@@ -182,7 +199,7 @@ def exit_code_for(
     if not any(cell.outcome != SKIP for cell in cells):
         reasons = sorted({cell.reason for cell in cells})
         raise EmptySelectionError(f"nothing ran: every cell was skipped ({'; '.join(reasons)})")
-    if network_failures(cells):
+    if network_failures(cells) or any(cell.outcome == ERROR for cell in cells):
         return EXIT_INFRASTRUCTURE
     if any(not cell.expected for cell in cells):
         return EXIT_REGRESSION

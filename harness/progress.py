@@ -29,6 +29,8 @@ def _result_text(result: CellResult) -> str:
         text += f" ({result.signature})"
     elif result.fingerprint:
         text += f" ({result.fingerprint[:70]})"
+    elif result.outcome == "error":
+        text += f" ({result.reason[:90]})"
     if not result.expected:
         text += " UNEXPECTED"
     return text

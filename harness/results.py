@@ -61,6 +61,8 @@ class CellResult:
     checks: tuple[Mapping[str, Any], ...] = ()
     address: str | None = None
     stop: str | None = None
+    #: Every run of the cell when there was more than one (--repeat, flaky retries).
+    attempts: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
@@ -74,6 +76,7 @@ class CellResult:
         data = asdict(self)
         data["extras"] = list(self.extras)
         data["checks"] = [dict(check) for check in self.checks]
+        data["attempts"] = [dict(attempt) for attempt in self.attempts]
         data["resolved"] = dict(self.resolved)
         data["duration_s"] = round(self.duration_s, 3)
         if self.env_build_s is not None:
@@ -107,6 +110,7 @@ class CellResult:
                 checks=tuple(data.get("checks") or ()),
                 address=data.get("address"),
                 stop=data.get("stop"),
+                attempts=tuple(data.get("attempts") or ()),
             )
         except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
             raise ResultsFormatError(f"{source}: malformed cell record ({exc!r})") from None
@@ -123,11 +127,13 @@ class RunResults:
     notes: list[str] = field(default_factory=list)
     releases: dict[str, list[str]] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    run_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "harness_version": __version__,
+            "run_id": self.run_id,
             "complete": self.complete,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
@@ -208,6 +214,7 @@ def load_results(path: Path) -> RunResults:
         notes=list(data.get("notes") or []),
         releases=_releases(data.get("releases"), source),
         scenarios=_scenarios(data.get("scenarios"), source),
+        run_id=str(data.get("run_id") or ""),
     )
 
 

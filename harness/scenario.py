@@ -49,6 +49,8 @@ class Signature:
     platforms: frozenset[str]
     claim: Claim
     description: str = ""
+    #: An intermittent failure: when it matches, the cell is retried (bounded).
+    flaky: bool = False
 
     def applies_to(self, platform: str) -> bool:
         return platform in self.platforms
@@ -117,8 +119,13 @@ class ServerSpec:
     command: tuple[str, ...]
     ready_pattern: re.Pattern[str]
     host: str = "127.0.0.1"
-    port: int | None = None  # None: the harness picks a free port; 0: the server picks
+    #: None: the harness picks a free port; 0: the server picks; N: this fixed port.
+    port: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def fixed_port(self) -> int | None:
+        return self.port if self.port else None
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,23 @@ class Scenario:
             if signature.id == signature_id:
                 return signature
         return None
+
+    def max_duration_s(self) -> float:
+        """An upper bound on one run of this scenario's server, from its limits.
+
+        Start-up, every probe (each at most twice `probe_s`, see `harness.probes`),
+        the log wait, the stop signal's deadline, the grace before SIGKILL, and a
+        margin for the kills.
+        """
+        limits = self.limits
+        return (
+            limits.ready_s
+            + len(self.http) * 2 * limits.probe_s
+            + (limits.log_s if self.logs else 0.0)
+            + self.exit.within_s
+            + limits.kill_grace_s
+            + 15.0
+        )
 
     def claim_boundaries(self) -> tuple[Version, ...]:
         """Versions named by the claims: the releases worth always running."""

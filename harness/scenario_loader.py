@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
+import math
 import re
 import string
 import sys
@@ -47,6 +49,19 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _APP_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _SIGNALS = frozenset({"SIGINT", "SIGTERM"})
 _ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+(?:\[[0-9]+\])?")
+#: Variables a scenario may not set: they change how the interpreter or the loader
+#: runs (not what the server does), or they are the harness's own process markers.
+_ENV_RESERVED = re.compile(
+    r"^(?:PATH|PYTHONPATH|PYTHONHOME|PYTHONSTARTUP|PYTHONINSPECT|PYTHONEXECUTABLE|"
+    r"PYTHONUSERBASE|PYTHONNOUSERSITE|LD_\w*|DYLD_\w*|UVICORN_HARNESS_\w*)$"
+)
+_TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP method or header name
+_HEADER_VALUE_RE = re.compile(r"^[\t\x20-\x7e]*$")
+#: Upper bound of every time limit: a wait must end in a human time scale.
+MAX_LIMIT_S = 3600.0
+#: Fixed ports below this need privileges a harness should not have.
+MIN_FIXED_PORT = 1024
 
 
 class _Table:
@@ -62,7 +77,9 @@ class _Table:
         return ScenarioError(self.source, self._field(key), problem)
 
     def _field(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
+        # Keys that are not bare TOML keys are quoted, so the message stays one line.
+        shown = key if _BARE_KEY_RE.fullmatch(key) else json.dumps(key)
+        return f"{self.path}.{shown}" if self.path else shown
 
     def _get(self, key: str) -> Any:
         self._seen.add(key)
@@ -79,6 +96,7 @@ class _Table:
             return default
         if not isinstance(value, str):
             raise self.error(key, f"must be a string, got {type(value).__name__}")
+        _no_nul(self, key, value)
         return value
 
     def opt_string(self, key: str, keep_empty: bool = False) -> str | None:
@@ -89,17 +107,23 @@ class _Table:
         value = self.string(key, "")
         return value if (value or keep_empty) else None
 
-    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+    def number(
+        self, key: str, default: float, minimum: float = 0.0, maximum: float = MAX_LIMIT_S
+    ) -> float:
         value = self._get(key)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, f"must be a number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, got {value}")
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            raise self.error(key, f"must be at most {maximum:g}, got {value}")
         return float(value)
 
-    def opt_int(self, key: str, minimum: int = 0) -> int | None:
+    def opt_int(self, key: str, minimum: int = 0, maximum: int | None = None) -> int | None:
         value = self._get(key)
         if value is None:
             return None
@@ -107,6 +131,16 @@ class _Table:
             raise self.error(key, f"must be an integer, got {type(value).__name__}")
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum}, got {value}")
+        return value
+
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {type(value).__name__}")
         return value
 
     def strings(self, key: str, default: Iterable[str] = ()) -> tuple[str, ...]:
@@ -115,6 +149,8 @@ class _Table:
             return tuple(default)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.error(key, "must be a list of strings")
+        for item in value:
+            _no_nul(self, key, item)
         return tuple(value)
 
     def int_list(self, key: str, default: Iterable[int]) -> tuple[int, ...]:
@@ -135,6 +171,9 @@ class _Table:
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             raise self.error(key, "must be a table of string values")
+        for name, item in value.items():
+            _no_nul(self, key, name)
+            _no_nul(self, key, item)
         return dict(value)
 
     def table(self, key: str) -> _Table:
@@ -158,7 +197,7 @@ class _Table:
         text = self.string(key)
         try:
             return re.compile(text, flags)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError, ValueError) as exc:
             raise self.error(key, f"is not a valid regular expression: {exc}") from None
 
     def version(self, key: str) -> Version | None:
@@ -186,6 +225,12 @@ class _Table:
             raise self.error(unknown[0], "unknown field")
 
 
+def _no_nul(table: _Table, key: str, text: str) -> None:
+    """NUL cannot be passed to a process or an HTTP request; refuse it up front."""
+    if "\x00" in text:
+        raise table.error(key, "must not contain a NUL character")
+
+
 def load_scenario(path: Path) -> Scenario:
     """Parse one scenario file; raises `ScenarioError` naming the file and field."""
     source = str(path)
@@ -197,6 +242,8 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioError(source, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(source, "", "invalid TOML: nested too deeply") from None
     return parse_scenario(raw, path)
 
 
@@ -204,7 +251,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     """Validate an already-parsed TOML document."""
     top = _Table(raw, str(path), "")
     scenario_id = top.string("id")
-    if not _ID_RE.match(scenario_id):
+    if not _ID_RE.fullmatch(scenario_id):
         raise top.error("id", f"{scenario_id!r} must be lower-case letters, digits and dashes")
     title = top.string("title")
     description = top.string("description", "")
@@ -255,7 +302,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
 
 def _parse_server(table: _Table, path: Path) -> ServerSpec:
     app = table.string("app")
-    if not _APP_RE.match(app):
+    if not _APP_RE.fullmatch(app):
         raise table.error("app", f"{app!r} must look like 'module:attribute'")
     app_dir = _find_app_dir(app.split(":", 1)[0], path)
     if app_dir is None:
@@ -271,17 +318,28 @@ def _parse_server(table: _Table, path: Path) -> ServerSpec:
         _check_placeholders(table, f"command[{index}]", token)
     host = table.string("host", "127.0.0.1")
     _require_loopback(table, "host", host)
-    for flag, value in itertools.pairwise(command):
-        if flag in ("--host", "-h") and "{" not in value:
-            _require_loopback(table, "command", value)
-    port_value = table.opt_int("port")
-    if port_value not in (None, 0):
-        raise table.error("port", "must be 0 (the server picks) or left out (the harness picks)")
+    for index, (flag, value) in enumerate(itertools.pairwise(command)):
+        if flag in ("--host", "-h"):
+            _require_loopback_token(table, f"command[{index + 1}]", value)
+    for index, token in enumerate(command):
+        if token.startswith("--host="):
+            _require_loopback_token(table, f"command[{index}]", token.split("=", 1)[1])
+    port_value = table.opt_int("port", maximum=65535)
+    if port_value is not None and 0 < port_value < MIN_FIXED_PORT:
+        raise table.error(
+            "port",
+            f"must be 0 (the server picks), left out (the harness picks) or a fixed port "
+            f"from {MIN_FIXED_PORT} to 65535, got {port_value}",
+        )
     ready_pattern = table.regex("ready")
     env = table.string_map("env")
     for name in env:
-        if not _ENV_NAME_RE.match(name):
+        if not _ENV_NAME_RE.fullmatch(name):
             raise table.error("env", f"{name!r} is not a valid environment variable name")
+        if _ENV_RESERVED.fullmatch(name):
+            raise table.error(
+                "env", f"{name!r} may not be set by a scenario (it is the harness's to set)"
+            )
     table.finish()
     return ServerSpec(
         app=app,
@@ -295,14 +353,27 @@ def _parse_server(table: _Table, path: Path) -> ServerSpec:
 
 
 def _check_placeholders(table: _Table, field: str, token: str) -> None:
+    """Only plain `{name}` placeholders: no conversions, format specs or indexing."""
+    known = ", ".join("{" + name + "}" for name in sorted(COMMAND_PLACEHOLDERS))
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(token) if name is not None}
+        parts = list(string.Formatter().parse(token))
     except ValueError as exc:
         raise table.error(field, f"bad placeholder syntax in {token!r}: {exc}") from None
-    unknown = sorted(names - COMMAND_PLACEHOLDERS)
-    if unknown:
-        known = ", ".join("{" + name + "}" for name in sorted(COMMAND_PLACEHOLDERS))
-        raise table.error(field, f"unknown placeholder {{{unknown[0]}}} (known: {known})")
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in COMMAND_PLACEHOLDERS:
+            raise table.error(field, f"unknown placeholder {{{name}}} (known: {known})")
+        if spec or conversion:
+            raise table.error(field, f"placeholder {{{name}}} takes no format or conversion")
+
+
+def _require_loopback_token(table: _Table, field: str, value: str) -> None:
+    """A literal host in the command must be loopback; `{host}` is checked itself."""
+    if value != "{host}":
+        if "{" in value:
+            raise table.error(field, f"a host must be literal or exactly {{host}}, not {value!r}")
+        _require_loopback(table, field, value)
 
 
 def _require_loopback(table: _Table, field: str, host: str) -> None:
@@ -363,21 +434,39 @@ def _parse_expect(
     return probes, logs, exit_expectation
 
 
+def _check_headers(table: _Table, key: str, headers: Iterable[tuple[str, str]]) -> None:
+    for name, value in headers:
+        if not _TOKEN_RE.fullmatch(name):
+            raise table.error(key, f"{name!r} is not a valid HTTP header name")
+        if not _HEADER_VALUE_RE.fullmatch(value):
+            raise table.error(key, f"the value of {name!r} must be printable ASCII")
+
+
 def _parse_http(table: _Table) -> HttpProbe:
     method = table.string("method", "GET").upper()
+    if not _TOKEN_RE.fullmatch(method):
+        raise table.error("method", f"{method!r} is not a valid HTTP method")
     path = table.string("path", "/")
     if not path.startswith("/"):
         raise table.error("path", f"must start with '/', got {path!r}")
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in path):
+        raise table.error("path", f"must not contain spaces or control characters: {path!r}")
+    request_headers = table.string_map("request_headers")
+    _check_headers(table, "request_headers", request_headers.items())
+    headers = table.string_map("headers")
+    _check_headers(table, "headers", headers.items())
+    absent_headers = table.strings("absent_headers")
+    _check_headers(table, "absent_headers", ((name, "") for name in absent_headers))
     probe = HttpProbe(
         method=method,
         path=path,
-        request_headers=table.string_map("request_headers"),
+        request_headers=request_headers,
         request_body=table.opt_string("request_body"),
-        status=table.opt_int("status", minimum=100),
+        status=table.opt_int("status", minimum=100, maximum=599),
         body=table.opt_string("body", keep_empty=True),
         body_contains=table.opt_string("body_contains"),
-        headers=table.string_map("headers"),
-        absent_headers=table.strings("absent_headers"),
+        headers=headers,
+        absent_headers=absent_headers,
     )
     table.finish()
     return probe
@@ -411,7 +500,7 @@ def _parse_signatures(top: _Table, scenario_platforms: frozenset[str]) -> tuple[
     seen: set[str] = set()
     for table in top.tables("signature"):
         signature_id = table.string("id")
-        if not _ID_RE.match(signature_id):
+        if not _ID_RE.fullmatch(signature_id):
             raise table.error("id", f"{signature_id!r} must be lower-case letters, digits, dashes")
         if signature_id in seen:
             raise table.error("id", f"duplicate signature id {signature_id!r}")
@@ -432,6 +521,7 @@ def _parse_signatures(top: _Table, scenario_platforms: frozenset[str]) -> tuple[
                 platforms=table.platforms("platforms", sorted(scenario_platforms)),
                 claim=claim,
                 description=table.string("description", ""),
+                flaky=table.boolean("flaky"),
             )
         )
         table.finish()

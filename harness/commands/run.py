@@ -27,6 +27,7 @@ from harness.scenario_loader import load_scenarios, select_scenarios
 NAME = "run"
 HELP = "run scenarios against server releases"
 DEFAULT_RESULTS = Path("reports") / "results.json"
+MAX_REPEAT = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="interpreter (repeatable; default: the oldest and newest that each release supports)",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every cell N times; cells whose outcomes differ are marked flaky "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=DEFAULT_RESULTS,
@@ -65,8 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if not 1 <= args.repeat <= MAX_REPEAT:
+        raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {args.repeat}")
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
-    harness = Harness(harness_settings(args), console)
+    settings = harness_settings(args)
+    settings.repeat = args.repeat
+    harness = Harness(settings, console)
     cells = harness.plan(scenarios, args.versions, args.python)
     started_at = utc_now()
     console.print(escape(harness.describe(cells, scenarios)), highlight=False)

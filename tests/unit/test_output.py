@@ -58,3 +58,36 @@ def test_atomic_write_respects_the_umask(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_interleaved_writes_still_count_every_message() -> None:
+    """Two processes sharing a pipe can put two messages on one line."""
+    stream = io.BytesIO(b"helper (group) ready helper (daemon) ready\nhelper (x) ready\n")
+    capture = OutputCapture(stream, [re.compile(r"helper \((\w+)\)")]).start()
+    assert capture.join(10)
+    watch = capture.watches[0]
+    assert watch.count == 3
+    assert watch.distinct == {"group", "daemon", "x"}
+
+
+def test_block_prefilter_matches_exactly_what_lines_match() -> None:
+    """Chunks are pre-filtered as blocks; counts must equal a line-by-line count."""
+    text = ("noise\r\n\x1b[32mready\x1b[0m\r\r\nready-not\nx ready\n" * 500 + "ready").encode()
+    patterns = [
+        re.compile(r"^ready$", re.MULTILINE),
+        re.compile(r"^ready$"),  # compiled without MULTILINE: still per line
+        re.compile(r"\Aready"),  # \A: always matched line by line
+        re.compile(r"(?<!x )ready"),
+    ]
+    chunks = [text[i : i + 777] for i in range(0, len(text), 777)]
+
+    class Chunked(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def read1(self, size: int = -1) -> bytes:
+            return chunks.pop(0) if chunks else b""
+
+    capture = OutputCapture(Chunked(), patterns).start()  # type: ignore[arg-type]
+    assert capture.join(10)
+    assert [watch.count for watch in capture.watches] == [501, 501, 1001, 1001]
