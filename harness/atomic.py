@@ -16,6 +16,7 @@ from pathlib import Path
 #: A temporary file this old belongs to a writer that died, not a slow one.
 STALE_TEMP_S = 600.0
 
+
 def _default_file_mode() -> int:
     """What `open()` would create: 0o666 minus the umask (mkstemp uses 0o600)."""
     mask = os.umask(0)

@@ -31,6 +31,8 @@ OUTCOME_WORDS: dict[str, str] = {
     "timeout": "timeout",
     "install-error": "install error",
     "skip": "skip",
+    "error": "could not run",
+    "flaky": "flaky",
     "conflict": "conflict",
 }
 _VERDICT_CLASS = {CONFIRMED: "confirmed", REFINED: "refined", CONTRADICTED: "contradicted"}
