@@ -92,11 +92,12 @@ def find_uv() -> Path | None:
 class UvBackend:
     name = "uv"
 
-    def __init__(self, uv_bin: Path | None = None) -> None:
+    def __init__(self, uv_bin: Path | None = None, offline: bool = False) -> None:
         located = uv_bin or find_uv()
         if located is None:
             raise BackendUnavailableError("backend 'uv' requested but no uv binary was found")
         self.uv_bin = located
+        self.offline = offline
 
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
         argv = [str(self.uv_bin), "venv", "--quiet", "--no-project", "--python"]
@@ -114,6 +115,8 @@ class UvBackend:
     ) -> None:
         argv = [str(self.uv_bin), "pip", "install", "--python", str(venv_python(env_dir))]
         argv += index.uv_args()
+        if self.offline:
+            argv.append("--offline")  # uv's own cache only: no index, no downloads
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
         argv += ["--", *requirements]
@@ -125,7 +128,8 @@ class UvBackend:
 class VirtualenvBackend:
     name = "virtualenv"
 
-    def __init__(self) -> None:
+    def __init__(self, offline: bool = False) -> None:
+        self.offline = offline
         try:
             import virtualenv  # noqa: F401
         except ImportError:
@@ -170,7 +174,10 @@ class VirtualenvBackend:
         self, env_dir: Path, requirements: Sequence[str], index: IndexConfig, timeout_s: float
     ) -> None:
         argv = [str(venv_python(env_dir)), "-m", "pip", "install", "--quiet"]
-        if index.origin != "default":
+        if self.offline:
+            # pip has no offline cache lookup: only local find-links can serve.
+            argv += ["--no-index", *(f"--find-links={link}" for link in index.find_links)]
+        elif index.origin != "default":
             argv += index.pip_args()
         argv += ["--", *requirements]
         code, output = run_captured(argv, timeout_s=timeout_s, env=installer_env())
@@ -191,9 +198,10 @@ class VirtualenvBackend:
         self._pip_install(env_dir, requirements, index, timeout_s=INSTALL_TIMEOUT_S)
 
 
-def make_backend(name: str) -> Backend:
+def make_backend(name: str, offline: bool = False) -> Backend:
+    """`offline`: install only from local caches (uv's cache; pip's find-links)."""
     if name == "uv":
-        return UvBackend()
+        return UvBackend(offline=offline)
     if name == "virtualenv":
-        return VirtualenvBackend()
+        return VirtualenvBackend(offline=offline)
     raise BackendUnavailableError(f"unknown backend {name!r} (choose uv or virtualenv)")

@@ -144,8 +144,9 @@ def judge_signature(
     before_fix = _previous_release(claim.fixed_in, releases) if claim.fixed_in else None
     if before_fix is not None and before_fix in good:
         contradictions.append(f"{before_fix}, the release before the claimed fix, passes")
+    evidence = _provenance(by_version, (last_good_before, first_bad, last_bad, first_good_after))
     if contradictions:
-        return base.verdict(CONTRADICTED, "; ".join(contradictions), edges)
+        return base.verdict(CONTRADICTED, "; ".join(contradictions) + evidence, edges)
 
     observed = f"observed bad {first_bad}..{last_bad}"
     if first_good_after is not None:
@@ -155,8 +156,26 @@ def judge_signature(
             refinement = f"introduced in {first_bad}"
         else:
             refinement = f"introduced after {last_good_before}, by {first_bad}"
-        return base.verdict(REFINED, f"{refinement}; {observed}", edges)
-    return base.verdict(CONFIRMED, observed, edges)
+        return base.verdict(REFINED, f"{refinement}; {observed}{evidence}", edges)
+    return base.verdict(CONFIRMED, observed + evidence, edges)
+
+
+def _provenance(
+    by_version: dict[Version, list[CellResult]], versions: Iterable[Version | None]
+) -> str:
+    """Where the edge observations come from, when not simply run now as asked:
+    cells added by narrowing, and observations reused from the cell cache."""
+    notes = []
+    for version in dict.fromkeys(v for v in versions if v is not None):
+        group = by_version.get(version, [])
+        added = any(cell.origin == "narrowing" for cell in group)
+        cached = sorted({cell.from_cell_cache for cell in group if cell.from_cell_cache})
+        if not added and not cached:
+            continue
+        what = "a cell added to pin the edge" if added else "a cell"
+        where = f"reused from the cell cache, observed {cached[-1]}" if cached else "ran now"
+        notes.append(f"{version}: {what}, {where}")
+    return f" [evidence: {'; '.join(notes)}]" if notes else ""
 
 
 def _judge_never_seen(

@@ -237,6 +237,8 @@ class ReleaseIndex:
         self.ttl_s = ttl_s
         self.timeout_s = timeout_s
         self._memo: dict[str, list[Release]] = {}
+        #: What the user should know about where the answers came from.
+        self.notes: list[str] = []
 
     def _cache_path(self, project: str) -> Path:
         key = re.sub(r"[^A-Za-z0-9]+", "_", "|".join(self.config.all_index_urls))[-80:]
@@ -250,20 +252,33 @@ class ReleaseIndex:
         cached = self._read_cache(project)
         if cached is not None and (self.offline or time.time() - cached[0] < self.ttl_s):
             releases = cached[1]
+            if self.offline:
+                age = _age(time.time() - cached[0])
+                self.notes.append(f"offline: {project} releases as cached {age} ago")
         elif self.offline:
             raise IndexUnreachableError(
                 f"--offline: no cached release list for {project}; run once online first"
             )
         else:
             entries: list[_FileEntry] = []
-            for url in self.config.all_index_urls:
-                entries.extend(_fetch_page(url, project, self.timeout_s))
+            try:
+                for url in self.config.all_index_urls:
+                    entries.extend(_fetch_page(url, project, self.timeout_s))
+            except IndexUnreachableError as exc:
+                if cached is not None or self._any_cached(project):
+                    raise IndexUnreachableError(
+                        f"{exc} (a cached release list exists: --offline uses it)"
+                    ) from None
+                raise
             for link in self.config.find_links:
                 entries.extend(_find_links_entries(link))
             releases = _merge(project, entries)
             self._write_cache(project, releases)
         self._memo[project] = releases
         return releases
+
+    def _any_cached(self, project: str) -> bool:
+        return any(self.cache_dir.glob(f"{project}--*.json"))
 
     def _read_cache(self, project: str) -> tuple[float, list[Release]] | None:
         path = self._cache_path(project)
@@ -314,6 +329,16 @@ class ReleaseIndex:
             ],
         }
         write_text_atomic(self._cache_path(project), json.dumps(payload, indent=1))
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _find_links_entries(link: str) -> list[_FileEntry]:

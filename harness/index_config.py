@@ -70,6 +70,12 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part for part in value.split() if part)
 
 
+def _index_url(entry: str) -> str:
+    """uv's `UV_INDEX`/`UV_DEFAULT_INDEX` entries may be `name=url`: the URL."""
+    name, sep, url = entry.partition("=")
+    return url if sep and "://" not in name and "/" not in name else entry
+
+
 def _pip_config_files(env: Mapping[str, str]) -> list[Path]:
     """pip's configuration files in the order pip reads them (later wins)."""
     if env.get("PIP_CONFIG_FILE") == os.devnull:
@@ -173,7 +179,7 @@ def discover_index_config(
     pip_files = _read_pip_files(env)
 
     index_candidates: list[tuple[str, str | None]] = [
-        ("uv environment (UV_DEFAULT_INDEX)", env.get("UV_DEFAULT_INDEX")),
+        ("uv environment (UV_DEFAULT_INDEX)", _index_url(env.get("UV_DEFAULT_INDEX", ""))),
         ("uv environment (UV_INDEX_URL)", env.get("UV_INDEX_URL")),
         ("pip environment (PIP_INDEX_URL)", env.get("PIP_INDEX_URL")),
         ("uv configuration file", uv_files.get("index-url")),
@@ -186,7 +192,7 @@ def discover_index_config(
             break
 
     extra_candidates: list[tuple[str, tuple[str, ...]]] = [
-        ("uv environment (UV_INDEX)", _split(env.get("UV_INDEX", ""))),
+        ("uv environment (UV_INDEX)", tuple(map(_index_url, _split(env.get("UV_INDEX", ""))))),
         ("uv environment (UV_EXTRA_INDEX_URL)", _split(env.get("UV_EXTRA_INDEX_URL", ""))),
         ("pip environment (PIP_EXTRA_INDEX_URL)", _split(env.get("PIP_EXTRA_INDEX_URL", ""))),
         ("uv configuration file", _as_tuple(uv_files.get("extra-index-url"))),

@@ -41,6 +41,10 @@ def cell_text(cell: CellResult) -> Text:
     detail = cell.signature or (cell.fingerprint if cell.outcome != "skip" else None)
     if detail:
         text.append("\n" + (detail if len(detail) <= 40 else detail[:39] + "…"), style="dim")
+    if cell.origin != "selected" or cell.from_cell_cache:
+        tag = cell.origin if cell.origin != "selected" else ""
+        tag += " (cached)" if cell.from_cell_cache else ""
+        text.append(f"\n+{tag.strip()}", style="dim italic")
     text.overflow = "fold"
     return text
 
@@ -116,15 +120,20 @@ def render_matrix(
     summary = summarise(cells)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))
     status = "" if complete else " [bold red](INCOMPLETE: interrupted)[/]"
+    # Cells added to pin claim edges inform the verdicts but do not gate the run.
+    gated = sum(1 for c in cells if not c.expected and c.origin == "selected")
+    ungated = summary["unexpected"] - gated
+    extra = f" (+{ungated} in cells added for claims, not gated)" if ungated else ""
     console.print(
         f"[bold]{summary['cells']} cell(s)[/]: {escape(counts)}; "
-        f"[{'bold red' if summary['unexpected'] else 'green'}]{summary['unexpected']} unexpected[/]"
+        f"[{'bold red' if gated else 'green'}]{gated} unexpected[/]{extra}"
         f"{status}"
     )
     for cell in cells:
         if not cell.expected:
+            label = "unexpected" if cell.origin == "selected" else f"not gated ({cell.origin})"
             console.print(
-                f"  [bold red]unexpected[/] {escape(cell.scenario)} {escape(cell.version)} "
+                f"  [bold red]{label}[/] {escape(cell.scenario)} {escape(cell.version)} "
                 f"py{escape(cell.python)} {escape(cell.platform)}: {escape(cell.outcome)} - "
                 f"{escape(cell.reason[:200])}",
                 highlight=False,

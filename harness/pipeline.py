@@ -17,8 +17,10 @@ from pathlib import Path
 
 from packaging.version import Version
 from rich.console import Console
+from rich.markup import escape
 
 from harness.backends import Backend, make_backend
+from harness.cellcache import CellCache
 from harness.claims import CONTRADICTED, ClaimVerdict, judge_claims
 from harness.classify import ERROR, INSTALL_ERROR, SKIP
 from harness.envcache import EnvCache
@@ -29,8 +31,8 @@ from harness.errors import (
     EXIT_REGRESSION,
     EmptySelectionError,
 )
-from harness.execute import ExecutionReport, Executor
-from harness.index import ReleaseIndex
+from harness.execute import ExecutionReport, Executor, env_spec_for
+from harness.index import Release, ReleaseIndex
 from harness.index_config import IndexConfig, discover_index_config
 from harness.interpreters import InterpreterFinder
 from harness.network import PortAllocator
@@ -46,7 +48,8 @@ from harness.scenario import Scenario
 _NETWORK_HINTS = re.compile(
     r"Failed to fetch|failed to connect|Could not connect|Connection refused|"
     r"Temporary failure in name resolution|dns error|Network is unreachable|"
-    r"Max retries exceeded|NewConnectionError|ConnectTimeout",
+    r"Max retries exceeded|NewConnectionError|ConnectTimeout|"
+    r"Network connectivity is disabled|not found in the cache",
     re.IGNORECASE,
 )
 
@@ -95,11 +98,13 @@ class Harness:
         self.cancel = threading.Event()
         self._backend: Backend | None = None
         self._ports = PortAllocator()
+        self.cell_cache = CellCache(self.cache_dir)
+        self._cache_warned = False
 
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = make_backend(self.settings.backend)
+            self._backend = make_backend(self.settings.backend, offline=self.settings.offline)
         return self._backend
 
     def plan(
@@ -120,6 +125,7 @@ class Harness:
             f"{len(cells)} cell(s) over {len(scenarios)} scenario(s) on {self.platform}; "
             f"backend {self.settings.backend}, {self.settings.jobs} job(s), "
             f"cache {self.cache_dir}, index {self.index_config.describe()}"
+            + "".join(f" ({note})" for note in self.index.notes)
         )
 
     def execute(
@@ -146,10 +152,40 @@ class Harness:
                 self.cancel,
                 repeat=self.settings.repeat,
             )
-            return executor.run(cells)
+            report = executor.run(cells)
+        self.record(cells, report.results)
+        return report
+
+    def record(self, cells: Sequence[Cell], results: Sequence[CellResult]) -> None:
+        """Keep fresh observations in the cell cache (bisect and claims reuse them)."""
+        by_key = {cell.result_key: cell for cell in cells if cell.runnable}
+        try:
+            for result in results:
+                cell = by_key.get(result.key)
+                if cell is not None:
+                    spec = env_spec_for(cell, self.settings.backend)
+                    self.cell_cache.store(cell.scenario, spec, result)
+        except OSError as exc:
+            if not self._cache_warned:
+                self._cache_warned = True
+                self.console.print(
+                    f"[yellow]warning:[/] cell cache not written: {escape(str(exc))}"
+                )
+
+    def installable_releases(self, package: str) -> list[Release]:
+        """The releases a range may pick: not yanked; final unless --pre; oldest first."""
+        pre = self.settings.include_prereleases
+        return [
+            release
+            for release in self.index.releases(package)
+            if not release.yanked and (pre or not release.version.is_prerelease)
+        ]
 
     def releases_by_package(self, scenarios: Sequence[Scenario]) -> dict[str, list[Version]]:
-        return {s.package: [r.version for r in self.index.releases(s.package)] for s in scenarios}
+        return {
+            s.package: [release.version for release in self.installable_releases(s.package)]
+            for s in scenarios
+        }
 
     def judge(
         self, scenarios: Sequence[Scenario], cells: Sequence[CellResult]
@@ -201,7 +237,8 @@ def exit_code_for(
         raise EmptySelectionError(f"nothing ran: every cell was skipped ({'; '.join(reasons)})")
     if network_failures(cells) or any(cell.outcome == ERROR for cell in cells):
         return EXIT_INFRASTRUCTURE
-    if any(not cell.expected for cell in cells):
+    # Cells added to pin a claim's edge inform the verdicts; only the selection gates.
+    if any(not cell.expected for cell in cells if cell.origin == "selected"):
         return EXIT_REGRESSION
     if any(claim.verdict == CONTRADICTED for claim in claims):
         return EXIT_REGRESSION

@@ -17,7 +17,7 @@ from harness.errors import EmptySelectionError
 from harness.index import Release, ReleaseIndex
 from harness.interpreters import Interpreter, InterpreterFinder, PythonRequest
 from harness.scenario import Scenario
-from harness.versions import resolve_selector
+from harness.versions import claim_edges, resolve_selector
 
 #: First final release of each CPython minor: a server release older than a
 #: Python cannot have been tested on it, so default sets do not pair them.
@@ -51,6 +51,13 @@ class Cell:
     def runnable(self) -> bool:
         return self.skip_reason is None and self.python.interpreter is not None
 
+    @property
+    def result_key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
+        """The `CellResult.key` of this cell's result."""
+        scenario = self.scenario
+        return (scenario.id, scenario.package, str(self.version), self.python.label,
+                self.platform, scenario.extras)  # fmt: skip
+
 
 def versions_for(
     scenario: Scenario,
@@ -69,7 +76,13 @@ def versions_for(
             resolve_selector(item, releases, scenario.package, boundaries, include_prereleases)
         )
     if not selector:
-        chosen.update(v for v in boundaries if v in by_version and not by_version[v].yanked)
+        eligible = sorted(
+            release.version
+            for release in releases
+            if not release.yanked and (include_prereleases or not release.version.is_prerelease)
+        )
+        listed = [v for v in by_version if not by_version[v].yanked]
+        chosen.update(claim_edges(boundaries, eligible, listed))
     return [(version, by_version[version]) for version in sorted(chosen)]
 
 
@@ -109,15 +122,16 @@ def plan_cells(
         for version, release in versions_for(scenario, selector, index, include_prereleases):
             pythons = explicit if explicit is not None else default_pythons(release, finder)
             for request in pythons:
-                cells.append(_plan_one(scenario, version, release, request, platform))
+                cells.append(plan_cell(scenario, version, release, request, platform))
     if not cells:
         raise EmptySelectionError("the selection is empty: no scenario, version and Python matched")
     return sorted(cells, key=lambda c: (c.scenario.id, c.python.label, c.platform, c.version))
 
 
-def _plan_one(
+def plan_cell(
     scenario: Scenario, version: Version, release: Release, request: PythonRequest, platform: str
 ) -> Cell:
+    """One cell, or its skip with the reason (platform, interpreter, requires-python)."""
     reason: str | None = None
     if not scenario.applies_to(platform):
         reason = f"scenario applies to {', '.join(sorted(scenario.platforms))} only"

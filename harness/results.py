@@ -63,6 +63,12 @@ class CellResult:
     stop: str | None = None
     #: Every run of the cell when there was more than one (--repeat, flaky retries).
     attempts: tuple[Mapping[str, Any], ...] = ()
+    #: Why the cell is in the run: "selected" (the version selection), "narrowing"
+    #: (added to pin a claim's edge) or "bisect" (a bisect probe).
+    origin: str = "selected"
+    #: When the result reuses an earlier observation from the cell cache instead
+    #: of running now: the UTC time of that observation.  None: it ran in this run.
+    from_cell_cache: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
@@ -111,6 +117,8 @@ class CellResult:
                 address=data.get("address"),
                 stop=data.get("stop"),
                 attempts=tuple(data.get("attempts") or ()),
+                origin=str(data.get("origin") or "selected"),
+                from_cell_cache=data.get("from_cell_cache"),
             )
         except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
             raise ResultsFormatError(f"{source}: malformed cell record ({exc!r})") from None
@@ -128,9 +136,11 @@ class RunResults:
     releases: dict[str, list[str]] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_id: str = ""
+    #: The edges a `bisect` run found (absent for other commands).
+    bisect: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "schema": SCHEMA,
             "harness_version": __version__,
             "run_id": self.run_id,
@@ -145,6 +155,9 @@ class RunResults:
             "scenarios": self.scenarios,
             "cells": [cell.to_json() for cell in self.cells],
         }
+        if self.bisect is not None:
+            data["bisect"] = self.bisect
+        return data
 
 
 def describe_scenario(scenario: Scenario) -> dict[str, Any]:
@@ -215,6 +228,7 @@ def load_results(path: Path) -> RunResults:
         releases=_releases(data.get("releases"), source),
         scenarios=_scenarios(data.get("scenarios"), source),
         run_id=str(data.get("run_id") or ""),
+        bisect=data.get("bisect") if isinstance(data.get("bisect"), dict) else None,
     )
 
 

@@ -2,10 +2,12 @@
 
 A selector is a comma-separated list of items.  Specifier clauses (`>=0.12`,
 `<0.15`) combine into one range; every other item (`0.13.4`, `latest`,
-`latest-3`, `minors`) names releases.  The selection is the union of the named
-releases (or every release when none is named), kept only where it is inside
-the range.  So `>=0.12,<0.15` is a range, `0.13.3,0.13.4` a list, and
-`minors,>=0.12` the last patch of every minor series from 0.12 on.
+`latest-3`, `minors`) names releases; `minors` is the last patch of every
+minor series plus both sides of every claimed edge (see `claim_edges`).  The
+selection is the union of the named releases (or every release when none is
+named), kept only where it is inside the range.  So `>=0.12,<0.15` is a range,
+`0.13.3,0.13.4` a list, and `minors,>=0.12` the last patch of every minor
+series from 0.12 on.
 """
 
 from __future__ import annotations
@@ -69,6 +71,25 @@ def last_patch_of_each_minor(versions: Iterable[Version]) -> list[Version]:
     return sorted(newest.values())
 
 
+def claim_edges(
+    boundaries: Iterable[Version], eligible: Sequence[Version], known: Iterable[Version]
+) -> set[Version]:
+    """Both sides of every claimed edge: each boundary and the release just before it.
+
+    A claim "fixed in 0.14.0" is checked by 0.14.0 *and* the last release
+    before it, which the claim says still has the bug.
+    """
+    listed = set(known)
+    edges: set[Version] = set()
+    for boundary in boundaries:
+        if boundary in listed:
+            edges.add(boundary)
+        before = [version for version in eligible if version < boundary]
+        if before:
+            edges.add(before[-1])
+    return edges
+
+
 def resolve_selector(
     selector: str,
     releases: Sequence[Release],
@@ -96,7 +117,7 @@ def resolve_selector(
             chosen.add(eligible[-1])
         elif item == "minors":
             chosen.update(last_patch_of_each_minor(eligible))
-            chosen.update(version for version in boundaries if version in known)
+            chosen.update(claim_edges(boundaries, eligible, known))
         elif match := _LATEST_N.match(item):
             chosen.update(eligible[-int(match.group(1)) :])
         else:

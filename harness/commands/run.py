@@ -19,6 +19,7 @@ from harness.commands.common import (
 )
 from harness.errors import UsageError
 from harness.matrix import render_matrix
+from harness.narrowing import narrow_run
 from harness.pipeline import Harness, exit_code_for, network_failures, utc_now
 from harness.reports.outputs import report_for_run, write_reports
 from harness.results import write_results
@@ -68,6 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="results file (default: %(default)s)",
     )
     add_report_outputs(parser)
+    parser.add_argument(
+        "--no-narrow",
+        action="store_true",
+        help="do not add cells to pin claim edges the selection leaves open "
+        "(e.g. 0.12.3 passes, 0.13.4 fails: which 0.13.x introduced it?)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run every narrowing cell now instead of reusing the cell cache",
+    )
     add_harness_settings(parser)
 
 
@@ -84,6 +96,8 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     started_at = utc_now()
     console.print(escape(harness.describe(cells, scenarios)), highlight=False)
     report = harness.execute(cells)
+    if not args.no_narrow:
+        report = narrow_run(harness, scenarios, cells, report, reuse=not args.fresh)
     claims = harness.judge(scenarios, report.results)
     command = ["python", "-m", "harness", *sys.argv[1:]]
     results = harness.results(report, claims, started_at, command, scenarios)

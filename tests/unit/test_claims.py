@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from packaging.version import Version
 
 from harness.claims import CONFIRMED, CONTRADICTED, REFINED, UNVERIFIABLE, judge_signature
+from harness.pipeline import exit_code_for
 from harness.results import CellResult
 from harness.scenario_loader import load_scenarios
 from tests.conftest import SCENARIOS
@@ -73,3 +76,22 @@ def test_windows_claim_is_unverifiable_on_linux() -> None:
     verdict = judge_signature(two, signature, cells, RELEASES)
     assert verdict.verdict == UNVERIFIABLE
     assert "windows" in verdict.detail and "linux" in verdict.detail
+
+
+def test_evidence_says_which_edge_cells_were_added_or_reused() -> None:
+    added = dataclasses.replace(cell("0.13.3", "pass"), origin="narrowing")
+    reused = dataclasses.replace(cell("0.14.0", "pass"), from_cell_cache="2026-01-02T03:04:05Z")
+    verdict, detail = judge(cell("0.12.3", "pass"), added, cell("0.13.4", "known-failure"), reused)
+    assert verdict == REFINED and "introduced in 0.13.4" in detail
+    assert "0.13.3: a cell added to pin the edge, ran now" in detail
+    assert "0.14.0: a cell, reused from the cell cache, observed 2026-01-02T03:04:05Z" in detail
+    plain = judge(cell("0.13.3", "pass"), cell("0.13.4", "known-failure"), cell("0.14.0", "pass"))
+    assert "evidence" not in plain[1], "nothing to say when every edge cell ran as selected"
+
+
+def test_added_cells_inform_claims_but_do_not_gate_the_run() -> None:
+    selected = cell("0.14.0", "pass")
+    added = dataclasses.replace(cell("0.13.1", "new-failure"), expected=False, origin="narrowing")
+    assert exit_code_for([selected, added], [], complete=True) == 0
+    unexpected = dataclasses.replace(selected, expected=False)
+    assert exit_code_for([unexpected, added], [], complete=True) == 1

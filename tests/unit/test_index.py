@@ -81,3 +81,15 @@ def test_unreachable_index_is_a_clear_error(tmp_path: Path) -> None:
     index = ReleaseIndex(config, tmp_path, timeout_s=3)
     with pytest.raises(IndexUnreachableError, match=r"127\.0\.0\.1:9/simple is unreachable"):
         index.releases("uvicorn")
+
+
+def test_unreachable_index_points_at_a_cached_list(tmp_path: Path) -> None:
+    good = IndexConfig(index_url=_local_index(tmp_path).as_uri(), origin="test")
+    ReleaseIndex(good, tmp_path / "cache").releases("uvicorn")
+    broken = IndexConfig(index_url="http://127.0.0.1:9/simple", origin="test")
+    with pytest.raises(IndexUnreachableError, match="a cached release list exists: --offline"):
+        ReleaseIndex(broken, tmp_path / "cache", timeout_s=3).releases("uvicorn")
+    # Offline, the list cached under the other configuration answers, and says so.
+    offline = ReleaseIndex(broken, tmp_path / "cache", offline=True)
+    assert [str(r.version) for r in offline.releases("uvicorn")] == ["0.13.3", "0.13.4"]
+    assert offline.notes and offline.notes[0].startswith("offline: uvicorn releases as cached")

@@ -49,3 +49,15 @@ def test_uv_beats_pip(tmp_path: Path) -> None:
     config = discover_index_config(env, tmp_path)
     assert config.index_url == "https://uvenv.example/simple"
     assert config.origin.startswith("uv")
+
+
+def test_uv_named_indexes(tmp_path: Path) -> None:
+    env = _env(tmp_path, UV_DEFAULT_INDEX="corp=https://corp.example/simple",
+               UV_INDEX="extra=https://extra.example/simple https://plain.example/simple",
+               PIP_CONFIG_FILE="/dev/null")  # fmt: skip
+    config = discover_index_config(env, tmp_path)
+    assert config.index_url == "https://corp.example/simple"
+    assert config.extra_index_urls == (
+        "https://extra.example/simple",
+        "https://plain.example/simple",
+    )

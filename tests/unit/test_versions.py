@@ -57,3 +57,14 @@ def test_unknown_version_is_an_error() -> None:
 def test_malformed_selectors(selector: str) -> None:
     with pytest.raises(VersionSelectionError):
         parse_selector(selector)
+
+
+def test_minors_covers_both_sides_of_each_claimed_edge() -> None:
+    # fixed in 0.12.2: the release before it (0.12.1) is the claimed last bad one.
+    assert resolve("minors", boundaries=[Version("0.12.2")]) == [
+        "0.11.8", "0.12.1", "0.12.2", "0.12.3", "0.13.4", "0.14.0", "0.15.0",
+    ]  # fmt: skip
+    # ... also when the range cuts the minor series short.
+    assert resolve("minors,>=0.12,<0.14", boundaries=[Version("0.13.4")]) == [
+        "0.12.3", "0.13.3", "0.13.4",
+    ]  # fmt: skip
