@@ -1,7 +1,8 @@
-"""Sessions: regress (default), report, tests, lint.
+"""Sessions: regress (default), bisect, report, tests, lint.
 
 `nox -s regress -- ARGS` passes ARGS to `python -m harness run`; it writes
 reports/results.json and reports/index.html unless ARGS name other paths.
+`nox -s bisect -- SCENARIO ARGS` passes them to `python -m harness bisect`.
 `nox -s report -- RESULTS.json [MORE.json ...] [--html/--junit/--markdown PATH]`
 merges results files into reports.  The harness's
 exit code (0 clean, 1 regression, 2 infrastructure, 3 usage, 130 interrupted)
@@ -64,6 +65,18 @@ def report(session: nox.Session) -> None:
         *("--markdown", str(reports / "summary.md")),
     ]
     _harness(session, "report", *args)
+
+
+@nox.session
+def bisect(session: nox.Session) -> None:
+    """Where a scenario's failure starts and stops: `nox -s bisect -- SCENARIO [ARGS]`."""
+    if not session.posargs:
+        session.error("usage: nox -s bisect -- SCENARIO [--python X.Y] [--versions RANGE] ...")
+    session.install(".")
+    args = list(session.posargs)
+    if "--json" not in args:
+        args += ["--json", str(ROOT / "reports" / "bisect.json")]
+    _harness(session, "bisect", *args)
 
 
 @nox.session

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from harness.commands import bisect, listing, report, run
+from harness.commands import bisect, listing, report, run, versions
 
-COMMANDS: tuple[ModuleType, ...] = (run, bisect, report, listing)
+COMMANDS: tuple[ModuleType, ...] = (run, bisect, report, listing, versions)

@@ -9,8 +9,8 @@ bad release below, and the last bad and first good release above.
 What a probe means (one cell: the scenario on one release and Python):
 
 * bad: the scenario's failure is there, i.e. a known failure whose signature is
-  one searched for (every signature that can occur on this platform, or
-  `--signature`); with `--any-failure`, any outcome but a pass;
+  the one searched for (the scenario's first signature that can occur on this
+  platform, or `--signature`); with `--any-failure`, any outcome but a pass;
 * good: the failure is absent: a pass, or a *different* failure (a new failure,
   a timeout, another signature), which the output names as such, since it may
   hide the failure searched for;
@@ -96,8 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="signature that counts as the failure (repeatable; default: every signature "
-        "of the scenario that can occur on this platform)",
+        help="signature that counts as the failure (repeatable; default: the scenario's "
+        "first signature that can occur on this platform)",
     )
     parser.add_argument(
         "--any-failure",
@@ -136,7 +136,9 @@ def _signatures(scenario: Scenario, wanted: list[str], platform: str) -> list[Si
                 )
             chosen.append(signature)
         return chosen
-    return [s for s in scenario.signatures if s.applies_to(platform)]
+    # One bug at a time: the first signature that can occur here (the scenario's
+    # own bug comes first in its file); others only when asked for.
+    return [s for s in scenario.signatures if s.applies_to(platform)][:1]
 
 
 def _default_start(signatures: list[Signature], versions: list[Release]) -> tuple[Release, str]:

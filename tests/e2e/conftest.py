@@ -69,7 +69,7 @@ def run_cli(
 ) -> CliRun:
     results = tmp_path / "results.json"
     argv = [sys.executable, "-m", "harness", *args]
-    if args and args[0] == "run":
+    if args and args[0] in ("run", "bisect"):
         argv += ["--cache-dir", str(cache_dir), "--json", str(results)]
     completed = subprocess.run(
         argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
