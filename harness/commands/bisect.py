@@ -51,8 +51,10 @@ from harness.commands.common import (
 from harness.errors import (
     EXIT_CLEAN,
     EXIT_INFRASTRUCTURE,
+    EXIT_INTERRUPTED,
     EXIT_REGRESSION,
     EmptySelectionError,
+    InterruptedRun,
     UsageError,
 )
 from harness.index import Release
@@ -293,7 +295,19 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         if cached is not None:
             free.add(index)
             known[index] = probes.mark(cached)
-    result: BisectResult = bisect(len(plan.releases), plan.start, probes, free, known)
+    command = ["python", "-m", "harness", *sys.argv[1:]]
+    try:
+        result: BisectResult = bisect(len(plan.releases), plan.start, probes, free, known)
+    except InterruptedRun:
+        partial = [probes.results[i] for i in sorted(probes.results)]
+        write_results(
+            args.json,
+            RunResults(cells=partial, complete=False, started_at=started_at,
+                       finished_at=utc_now(), command=command,
+                       notes=["interrupted: bisect did not finish"]),
+        )  # fmt: skip
+        console.print(f"[bold red]interrupted[/]; probes so far: {escape(str(args.json))}")
+        return EXIT_INTERRUPTED
     cells = [probes.results[i] for i in sorted(probes.results)]
     signature = plan.signatures[0] if plan.signatures else None
     releases = [r.version for r in harness.installable_releases(plan.scenario.package)]
@@ -303,7 +317,6 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         else []
     )
     problem = render(console, plan, result, probes.results, known, claims, source.cost)
-    command = ["python", "-m", "harness", *sys.argv[1:]]
     results = RunResults(
         cells=cells,
         claims=[claim.to_json() for claim in claims],

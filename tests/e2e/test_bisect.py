@@ -56,6 +56,14 @@ def test_bisect_port_zero_cold_warm_and_offline(tmp_path: Path, oldest: str) -> 
     offline = run_cli([*args, "--offline"], cache, tmp_path, env=UNREACHABLE)
     assert offline.code == 0, offline.stdout + offline.stderr
     assert "offline: uvicorn releases as cached" in offline.stdout
+    # `run` too: the release list from the cache, the environments (built by the
+    # bisect above) reused, no installer started.
+    offline_run = run_cli(
+        ["run", "--scenario", "port-zero-startup", "--versions", "0.13.4,0.14.0",
+         "--python", oldest, "--offline", "--no-narrow"], cache, tmp_path, env=UNREACHABLE,
+    )  # fmt: skip
+    assert offline_run.code == 0, offline_run.stdout + offline_run.stderr
+    assert all(cell["env_reused"] for cell in offline_run.cells().values())
     online = run_cli(args, cache, tmp_path, env=UNREACHABLE, timeout_s=60)
     assert online.code == 2
     assert "127.0.0.1:9/simple is unreachable" in online.stderr
