@@ -273,7 +273,7 @@ class _Probes:
             detail = result.signature or result.fingerprint or result.reason
             self.console.print(
                 f"  {result.version:<10} {marks[index].value:<4}  {result.outcome}"
-                f" ({escape((detail or '')[:80])}) [{how}]",
+                f" ({escape((detail or '')[:80])}) {escape(f'[{how}]')}",
                 highlight=False,
             )
         return marks
