@@ -233,10 +233,6 @@ class CellRunner:
             host = launch.host if host in ("0.0.0.0", "::", "localhost") else host
             address = f"{host}:{port}"
             if not saw_line:
-                if capture.eof and process.poll() is None:
-                    # Output closed first: the process is exiting; let it (bounded),
-                    # so an early crash is not mistaken for a start-up that hangs.
-                    self._exited_within(process, limits.kill_grace_s)
                 if process.poll() is not None:
                     detail = f"exited with code {process.returncode} before it was ready"
                 elif self.cancel.is_set():

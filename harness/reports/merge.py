@@ -79,6 +79,12 @@ class MergedCell:
     def expected(self) -> bool:
         return not self.conflict and self.first.expected
 
+    @property
+    def gated(self) -> bool:
+        """Counts for the verdict of the run: cells added only to pin a claim's
+        edge (`origin: narrowing`) inform the claims but do not gate."""
+        return self.conflict or self.first.origin == "selected"
+
     def effective(self) -> CellResult:
         """The cell as reports show it: a conflict is its own, unexpected, outcome."""
         if not self.conflict:

@@ -77,7 +77,7 @@ class ScenarioReport:
 
     @property
     def unexpected(self) -> list[MergedCell]:
-        return [cell for cell in self.cells if not cell.expected]
+        return [cell for cell in self.cells if not cell.expected and cell.gated]
 
     @property
     def contradicted(self) -> list[ClaimVerdict]:

@@ -301,3 +301,16 @@ def test_results_without_release_lists_say_how_claims_were_judged() -> None:
     report = report_of(run)
     assert any("do not list uvicorn's releases" in note for note in report.notes)
     assert len(report.cells) == len(VERSIONS) * len(PYTHONS) + 4
+
+
+def test_cells_added_for_claims_inform_but_do_not_gate() -> None:
+    added = cell("0.12.3", "3.8", "new-failure", expected=False, signature=None,
+                 fingerprint="RuntimeError: boom", origin="narrowing")  # fmt: skip
+    report = report_of(results([*all_cells(), added]))
+    port = next(s for s in report.scenarios if s.id == "port-zero-startup")
+    assert not port.unexpected and not port.regressed
+    xml = JUnitXml.fromstring(render_junit(report))
+    by_name = {(suite.name, case.name): case.result for suite in xml for case in suite}
+    (result,) = by_name[("port-zero-startup", "uvicorn==0.12.3 py3.8 linux")]
+    assert isinstance(result, Skipped)
+    assert (result.message or "").startswith("not gated, added to pin a claim edge: new-failure")
