@@ -121,8 +121,8 @@ def render_matrix(
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))
     status = "" if complete else " [bold red](INCOMPLETE: interrupted)[/]"
     # Cells added to pin claim edges inform the verdicts but do not gate the run.
-    gated = sum(1 for c in cells if not c.expected and c.origin == "selected")
-    ungated = summary["unexpected"] - gated
+    gated = summary["unexpected"]
+    ungated = summary.get("unexpected_not_gated", 0)
     extra = f" (+{ungated} in cells added for claims, not gated)" if ungated else ""
     console.print(
         f"[bold]{summary['cells']} cell(s)[/]: {escape(counts)}; "
@@ -131,7 +131,7 @@ def render_matrix(
     )
     for cell in cells:
         if not cell.expected:
-            label = "unexpected" if cell.origin == "selected" else f"not gated ({cell.origin})"
+            label = "unexpected" if cell.gates else f"not gated ({cell.origin})"
             console.print(
                 f"  [bold red]{label}[/] {escape(cell.scenario)} {escape(cell.version)} "
                 f"py{escape(cell.python)} {escape(cell.platform)}: {escape(cell.outcome)} - "

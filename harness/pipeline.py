@@ -238,7 +238,7 @@ def exit_code_for(
     if network_failures(cells) or any(cell.outcome == ERROR for cell in cells):
         return EXIT_INFRASTRUCTURE
     # Cells added to pin a claim's edge inform the verdicts; only the selection gates.
-    if any(not cell.expected for cell in cells if cell.origin == "selected"):
+    if any(not cell.expected and cell.gates for cell in cells):
         return EXIT_REGRESSION
     if any(claim.verdict == CONTRADICTED for claim in claims):
         return EXIT_REGRESSION

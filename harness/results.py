@@ -75,6 +75,12 @@ class CellResult:
         return (self.scenario, self.package, self.version, self.python, self.platform, self.extras)
 
     @property
+    def gates(self) -> bool:
+        """Whether it counts for the run's verdict: cells added only to pin a claim's
+        edge inform the claims but do not gate (a merge conflict always does)."""
+        return self.origin == "selected" or self.outcome == "conflict"
+
+    @property
     def parsed_version(self) -> Version:
         return Version(self.version)
 
@@ -185,14 +191,23 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
 
 
 def summarise(cells: Iterable[CellResult]) -> dict[str, Any]:
+    """Counts; `unexpected` are the cells that gate the run (the selection's),
+    `unexpected_not_gated` those added only to pin a claim's edge."""
     counts: dict[str, int] = {}
-    unexpected = 0
+    unexpected = not_gated = 0
     total = 0
     for cell in cells:
         total += 1
         counts[cell.outcome] = counts.get(cell.outcome, 0) + 1
-        unexpected += not cell.expected
-    return {"cells": total, "unexpected": unexpected, "outcomes": counts}
+        if not cell.expected:
+            if cell.gates:
+                unexpected += 1
+            else:
+                not_gated += 1
+    summary: dict[str, Any] = {"cells": total, "unexpected": unexpected, "outcomes": counts}
+    if not_gated:
+        summary["unexpected_not_gated"] = not_gated
+    return summary
 
 
 def write_results(path: Path, results: RunResults) -> None:
