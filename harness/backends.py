@@ -31,6 +31,8 @@ INSTALL_TIMEOUT_S = 900.0
 #: Newest pip that still accepts the legacy metadata of old releases.
 PIP_LEGACY_METADATA = "pip<24.1"
 _TAIL_LINES = 25
+#: Said of a failed install under --offline; the pipeline counts it as infrastructure.
+OFFLINE_NOTE = "offline: only cached packages"
 
 
 def venv_python(env_dir: Path) -> Path:
@@ -122,7 +124,8 @@ class UvBackend:
         argv += ["--", *requirements]
         code, output = run_captured(argv, timeout_s=INSTALL_TIMEOUT_S, env=installer_env())
         if code != 0:
-            raise _fail("uv pip install", code, output)
+            step = f"uv pip install ({OFFLINE_NOTE})" if self.offline else "uv pip install"
+            raise _fail(step, code, output)
 
 
 class VirtualenvBackend:
@@ -182,7 +185,8 @@ class VirtualenvBackend:
         argv += ["--", *requirements]
         code, output = run_captured(argv, timeout_s=timeout_s, env=installer_env())
         if code != 0:
-            raise _fail("pip install", code, output)
+            step = f"pip install ({OFFLINE_NOTE})" if self.offline else "pip install"
+            raise _fail(step, code, output)
 
     def install(
         self,

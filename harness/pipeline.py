@@ -49,7 +49,7 @@ _NETWORK_HINTS = re.compile(
     r"Failed to fetch|failed to connect|Could not connect|Connection refused|"
     r"Temporary failure in name resolution|dns error|Network is unreachable|"
     r"Max retries exceeded|NewConnectionError|ConnectTimeout|"
-    r"Network connectivity is disabled|not found in the cache",
+    r"Network connectivity is disabled|not found in the cache|offline: only cached packages",
     re.IGNORECASE,
 )
 

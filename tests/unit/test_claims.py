@@ -6,6 +6,7 @@ import dataclasses
 
 from packaging.version import Version
 
+from harness.backends import OFFLINE_NOTE
 from harness.claims import CONFIRMED, CONTRADICTED, REFINED, UNVERIFIABLE, judge_signature
 from harness.pipeline import exit_code_for
 from harness.results import CellResult
@@ -95,3 +96,12 @@ def test_added_cells_inform_claims_but_do_not_gate_the_run() -> None:
     assert exit_code_for([selected, added], [], complete=True) == 0
     unexpected = dataclasses.replace(selected, expected=False)
     assert exit_code_for([unexpected, added], [], complete=True) == 1
+
+
+def test_an_install_that_fails_offline_is_infrastructure() -> None:
+    failed = dataclasses.replace(
+        cell("0.14.0", "install-error"),
+        expected=False,
+        reason=f"uv pip install ({OFFLINE_NOTE}) failed: uvicorn==0.14.0 not available",
+    )
+    assert exit_code_for([failed], [], complete=True) == 2
