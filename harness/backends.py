@@ -12,11 +12,13 @@ with the user's index configuration.  Both cope with what old releases need:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -69,7 +71,28 @@ class Backend(Protocol):
         requirements: Sequence[str],
         index: IndexConfig,
         exclude_newer: str | None = None,
+        constraints: Sequence[str] = (),
     ) -> None: ...
+
+
+@contextlib.contextmanager
+def constraints_file(constraints: Sequence[str]) -> Iterator[list[str]]:
+    """`["-c", FILE]` for an installer while the block runs (`[]` without constraints).
+
+    The user's pins go to the installer as constraints: they fix a package's
+    version only if something pulls that package in (uv and pip agree on this).
+    """
+    if not constraints:
+        yield []
+        return
+    handle, name = tempfile.mkstemp(prefix="harness-constraints-", suffix=".txt")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("\n".join(constraints) + "\n")
+        yield ["-c", name]
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _fail(step: str, code: int, output: str) -> EnvironmentBuildError:
@@ -114,6 +137,7 @@ class UvBackend:
         requirements: Sequence[str],
         index: IndexConfig,
         exclude_newer: str | None = None,
+        constraints: Sequence[str] = (),
     ) -> None:
         argv = [str(self.uv_bin), "pip", "install", "--python", str(venv_python(env_dir))]
         argv += index.uv_args()
@@ -121,8 +145,9 @@ class UvBackend:
             argv.append("--offline")  # uv's own cache only: no index, no downloads
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
-        argv += ["--", *requirements]
-        code, output = run_captured(argv, timeout_s=INSTALL_TIMEOUT_S, env=installer_env())
+        with constraints_file(constraints) as constraint_args:
+            argv += [*constraint_args, "--", *requirements]
+            code, output = run_captured(argv, timeout_s=INSTALL_TIMEOUT_S, env=installer_env())
         if code != 0:
             step = f"uv pip install ({OFFLINE_NOTE})" if self.offline else "uv pip install"
             raise _fail(step, code, output)
@@ -174,7 +199,12 @@ class VirtualenvBackend:
         return None
 
     def _pip_install(
-        self, env_dir: Path, requirements: Sequence[str], index: IndexConfig, timeout_s: float
+        self,
+        env_dir: Path,
+        requirements: Sequence[str],
+        index: IndexConfig,
+        timeout_s: float,
+        constraints: Sequence[str] = (),
     ) -> None:
         argv = [str(venv_python(env_dir)), "-m", "pip", "install", "--quiet"]
         if self.offline:
@@ -182,8 +212,9 @@ class VirtualenvBackend:
             argv += ["--no-index", *(f"--find-links={link}" for link in index.find_links)]
         elif index.origin != "default":
             argv += index.pip_args()
-        argv += ["--", *requirements]
-        code, output = run_captured(argv, timeout_s=timeout_s, env=installer_env())
+        with constraints_file(constraints) as constraint_args:
+            argv += [*constraint_args, "--", *requirements]
+            code, output = run_captured(argv, timeout_s=timeout_s, env=installer_env())
         if code != 0:
             step = f"pip install ({OFFLINE_NOTE})" if self.offline else "pip install"
             raise _fail(step, code, output)
@@ -194,12 +225,13 @@ class VirtualenvBackend:
         requirements: Sequence[str],
         index: IndexConfig,
         exclude_newer: str | None = None,
+        constraints: Sequence[str] = (),
     ) -> None:
         if exclude_newer:
             raise EnvironmentBuildError(
                 "resolution as of a release date needs --backend uv (pip has no --exclude-newer)"
             )
-        self._pip_install(env_dir, requirements, index, timeout_s=INSTALL_TIMEOUT_S)
+        self._pip_install(env_dir, requirements, index, INSTALL_TIMEOUT_S, constraints)
 
 
 def make_backend(name: str, offline: bool = False) -> Backend:

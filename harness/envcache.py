@@ -1,4 +1,4 @@
-"""One cached virtual environment per (package==version, Python, extras, pins, backend).
+"""One cached virtual environment per (release, Python, extras, pins, constraints, backend).
 
 Builds are atomic and shared safely:
 
@@ -47,6 +47,8 @@ class EnvSpec:
     extras: tuple[str, ...] = ()
     pins: tuple[str, ...] = ()
     exclude_newer: str | None = None
+    #: The user's other pins (a gate), given to the installer as constraints.
+    constraints: tuple[str, ...] = ()
 
     def requirement(self) -> str:
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
@@ -56,17 +58,17 @@ class EnvSpec:
         return [self.requirement(), *self.pins]
 
     def key(self) -> str:
-        identity = json.dumps(
-            {
-                "format": ENV_FORMAT,
-                "requirements": self.requirements(),
-                "python": str(self.interpreter.version),
-                "python_path": str(self.interpreter.path),
-                "backend": self.backend,
-                "exclude_newer": self.exclude_newer,
-            },
-            sort_keys=True,
-        )
+        fields: dict[str, object] = {
+            "format": ENV_FORMAT,
+            "requirements": self.requirements(),
+            "python": str(self.interpreter.version),
+            "python_path": str(self.interpreter.path),
+            "backend": self.backend,
+            "exclude_newer": self.exclude_newer,
+        }
+        if self.constraints:  # plain environments keep the keys they always had
+            fields["constraints"] = list(self.constraints)
+        identity = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     def dirname(self) -> str:
@@ -203,7 +205,9 @@ class EnvCache:
         started = time.monotonic()
         try:
             self.backend.create(env_dir, spec.interpreter, self.index)
-            self.backend.install(env_dir, spec.requirements(), self.index, spec.exclude_newer)
+            self.backend.install(
+                env_dir, spec.requirements(), self.index, spec.exclude_newer, spec.constraints
+            )
         except BaseException:
             shutil.rmtree(env_dir, ignore_errors=True)
             raise
@@ -215,6 +219,7 @@ class EnvCache:
             "python": str(spec.interpreter.version),
             "backend": spec.backend,
             "exclude_newer": spec.exclude_newer,
+            "constraints": list(spec.constraints),
             "resolved": resolved,
             "build_s": round(build_s, 3),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

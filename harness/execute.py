@@ -39,8 +39,9 @@ def env_spec_for(cell: Cell, backend: str) -> EnvSpec:
         version=cell.version,
         interpreter=cell.python.interpreter,
         backend=backend,
-        extras=cell.scenario.extras,
+        extras=cell.cell_extras,
         pins=cell.scenario.pins,
+        constraints=cell.constraints,
     )
 
 
@@ -53,7 +54,7 @@ def _base_fields(cell: Cell) -> dict[str, object]:
         "python": cell.python.label,
         "platform": cell.platform,
         "python_full": str(interpreter.version) if interpreter else None,
-        "extras": cell.scenario.extras,
+        "extras": cell.cell_extras,
     }
 
 

@@ -42,10 +42,19 @@ class Cell:
     platform: str
     release: Release | None = None
     skip_reason: str | None = None
+    #: Package extras for this cell (None: the scenario's `extras`).
+    extras: tuple[str, ...] | None = None
+    #: The user's other pins, installed as constraints (a gate tests their real set).
+    constraints: tuple[str, ...] = ()
+
+    @property
+    def cell_extras(self) -> tuple[str, ...]:
+        return self.scenario.extras if self.extras is None else self.extras
 
     @property
     def label(self) -> str:
-        return f"{self.scenario.id} {self.scenario.package} {self.version} py{self.python.label}"
+        label = f"{self.scenario.id} {self.scenario.package} {self.version} py{self.python.label}"
+        return f"{label} [{','.join(self.cell_extras)}]" if self.cell_extras else label
 
     @property
     def runnable(self) -> bool:

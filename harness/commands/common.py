@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from harness.errors import UsageError
 from harness.pipeline import HarnessSettings, default_jobs
+from harness.plan import Cell
 from harness.reports.outputs import ReportPaths
 from harness.scenario_loader import BUILTIN_SCENARIOS_DIR
+from harness.shard import ShardSpec
+
+_EXTRA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def add_scenario_dirs(parser: argparse.ArgumentParser) -> None:
@@ -84,3 +92,55 @@ def add_report_outputs(parser: argparse.ArgumentParser) -> None:
 
 def report_paths(args: argparse.Namespace) -> ReportPaths:
     return ReportPaths(html=args.html, junit=args.junit, markdown=args.markdown)
+
+
+def add_extras(parser: argparse.ArgumentParser) -> None:
+    """--extras: run every scenario with these package extras (a run-level override)."""
+    parser.add_argument(
+        "--extras",
+        action="append",
+        default=[],
+        metavar="EXTRAS",
+        help="install the package with these extras, e.g. 'standard' for uvicorn[standard] "
+        "(repeatable: one matrix column per value; 'none' for the plain package; "
+        "default: each scenario's own)",
+    )
+
+
+def extras_variants(values: Sequence[str]) -> list[tuple[str, ...] | None]:
+    """`['standard', 'none']` -> `[('standard',), ()]`; nothing given -> `[None]`."""
+    variants: list[tuple[str, ...] | None] = []
+    for value in values:
+        names = tuple(sorted({part.strip() for part in value.split(",") if part.strip()}))
+        if names in (("none",), ()):
+            names = ()
+        bad = [name for name in names if not _EXTRA_RE.match(name)]
+        if bad:
+            raise UsageError(f"--extras {value!r}: {bad[0]!r} is not an extra's name")
+        if names not in variants:
+            variants.append(names)
+    return variants or [None]
+
+
+def with_extras(cells: Sequence[Cell], variants: Sequence[tuple[str, ...] | None]) -> list[Cell]:
+    """One cell per planned cell and extras variant (None keeps the scenario's own)."""
+    if list(variants) == [None]:
+        return list(cells)
+    return [replace(cell, extras=variant) for cell in cells for variant in variants]
+
+
+def _shard(text: str) -> ShardSpec:
+    try:
+        return ShardSpec.parse(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--shard {text!r}: ")) from None
+
+
+def add_shard(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="run only shard I of N (deterministic, balanced by estimated cost; "
+        "see `plan --shards N`); merge the shards' results with `report`",
+    )
