@@ -1,16 +1,19 @@
-"""Sessions: regress (default), bisect, report, tests, lint.
+"""Sessions: regress (default), bisect, report, gate, tests, lint.
 
 `nox -s regress -- ARGS` passes ARGS to `python -m harness run`; it writes
 reports/results.json and reports/index.html unless ARGS name other paths.
 `nox -s bisect -- SCENARIO ARGS` passes them to `python -m harness bisect`.
 `nox -s report -- RESULTS.json [MORE.json ...] [--html/--junit/--markdown PATH]`
-merges results files into reports.  The harness's
+merges results files into reports.  `nox -s gate -- --candidate uvicorn==X
+--requirements requirements.txt` gates an upgrade (paths relative to where
+nox was started, so it can run from your project).  The harness's
 exit code (0 clean, 1 regression, 2 infrastructure, 3 usage, 130 interrupted)
 is the session's exit code, so CI can tell a regression from a broken index.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,16 +26,21 @@ nox.options.sessions = ["regress"]
 nox.options.reuse_existing_virtualenvs = True
 
 
-def _harness(session: nox.Session, command: str, *args: str) -> None:
+def _harness(session: nox.Session, command: str, *args: str, cwd: Path = ROOT) -> None:
     """Run the harness CLI in the session's venv and exit with its exact code.
 
     `session.run` collapses every failure to exit 1; a CI gate needs to tell a
     regression (1) from an infrastructure error (2) or a usage error (3).
+    From another folder (`cwd`), the checkout stays first on the import path,
+    so its built-in scenarios are found.
     """
     python = Path(session.bin) / ("python.exe" if sys.platform == "win32" else "python")
     argv = [str(python), "-m", "harness", command, *args]
     session.log(" ".join(argv[1:]))
-    code = subprocess.call(argv, cwd=ROOT)
+    env = dict(os.environ)
+    if cwd != ROOT:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    code = subprocess.call(argv, cwd=cwd, env=env)
     if code != 0:
         session.log(f"harness exited with {code}")
         raise SystemExit(code)
@@ -80,6 +88,17 @@ def bisect(session: nox.Session) -> None:
 
 
 @nox.session
+def gate(session: nox.Session) -> None:
+    """Gate an upgrade: `-- --candidate uvicorn==X --requirements requirements.txt`.
+
+    Exit 0 the candidate passes every scenario, 1 a cell fails (known bugs too),
+    2 it conflicts with your pins or the index is unreachable, 3 bad usage.
+    """
+    session.install(".")
+    _harness(session, "gate", *session.posargs, cwd=Path(session.invoked_from))
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests and end-to-end tests against real uvicorn releases."""
     session.install(".[test]")
@@ -88,8 +107,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) and mypy, strict."""
+    """ruff (lint + format check), mypy strict, and actionlint on the CI workflows."""
     session.install(".[lint]", "nox")
     session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "harness", "tests", "benchmarks", "noxfile.py")
     session.run("mypy")
+    session.run("actionlint", *WORKFLOWS)
+
+
+#: GitHub Actions workflows: the repository's own and the README's example.
+WORKFLOWS = (".github/workflows/regress.yml", "docs/examples/gate-on-bump.yml")

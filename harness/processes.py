@@ -17,7 +17,6 @@ import contextlib
 import itertools
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import psutil
+
+from harness.platform_procs import CONTROL
 
 _IS_WINDOWS = sys.platform == "win32"
 
@@ -156,11 +157,7 @@ def spawn(
     child_env = dict(env) if env is not None else dict(os.environ)
     child_env[RUN_ENV] = REGISTRY.run_id
     child_env[SPAWN_ENV] = token
-    kwargs: dict[str, Any] = {}
-    if _IS_WINDOWS:
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-    else:
-        kwargs["start_new_session"] = True
+    kwargs: dict[str, Any] = CONTROL.popen_kwargs()
     process = subprocess.Popen(
         list(argv),
         cwd=str(cwd) if cwd else None,
@@ -229,17 +226,7 @@ def _members(leader_pid: int, token: str | None, deep: bool) -> list[psutil.Proc
 
 def signal_group(leader_pid: int, signum: int) -> bool:
     """Send `signum` to the leader's process group; False when none is left."""
-    if _IS_WINDOWS:
-        try:
-            os.kill(leader_pid, signum)
-        except OSError:
-            return False
-        return True
-    try:
-        os.killpg(leader_pid, signum)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+    return CONTROL.signal_group(leader_pid, signum)
 
 
 def signal_parent(leader_pid: int, signum: int) -> bool:
@@ -285,9 +272,8 @@ def kill_tree(leader_pid: int, token: str | None = None) -> int:
     processes (daemons that left the session); returns how many."""
     token = token or REGISTRY.token_of(leader_pid)
     members = _members(leader_pid, token, deep=True)
-    if not _IS_WINDOWS:
-        with contextlib.suppress(OSError):
-            os.killpg(leader_pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        CONTROL.kill_group(leader_pid)  # killpg SIGKILL; taskkill /T /F on Windows
     return kill_processes(members)
 
 

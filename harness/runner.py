@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +33,7 @@ from harness.network import (
 )
 from harness.observation import Check, Observation
 from harness.output import LineWatch, OutputCapture
+from harness.platform_procs import CONTROL
 from harness.probes import run_http_probe
 from harness.processes import (
     REGISTRY,
@@ -123,9 +123,8 @@ def _log_waitable(expectation: LogExpectation, watch: LineWatch) -> bool:
 
 
 def _signal_number(name: str) -> int:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        return int(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-    return int(getattr(signal, name))
+    """The scenario's stop signal as this OS delivers it (CTRL_BREAK on Windows)."""
+    return CONTROL.stop_signal(name)
 
 
 def _as_port(text: str) -> int:

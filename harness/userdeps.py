@@ -274,8 +274,8 @@ def read_pyproject(path: Path, groups: Iterable[str] = ()) -> UserDeps:
             field_name = f"project.optional-dependencies.{group}"
             _add_list(deps, optional[group], f"{path}: {field_name}")
         elif isinstance(dependency_groups, dict) and group in dependency_groups:
-            entries = [e for e in dependency_groups[group] if isinstance(e, str)]
-            _add_list(deps, entries, f"{path}: dependency-groups.{group}")
+            for name, entries in _group_entries(dependency_groups, group, path, ()):
+                _add_list(deps, entries, f"{path}: dependency-groups.{name}")
         else:
             known = sorted({*optional, *dependency_groups}) if isinstance(optional, dict) else []
             raise DependencyFileError(
@@ -283,6 +283,23 @@ def read_pyproject(path: Path, groups: Iterable[str] = ()) -> UserDeps:
                 f"(known: {', '.join(known) or 'none'})"
             )
     return deps
+
+
+def _group_entries(
+    groups: dict[str, Any], name: str, path: Path, chain: tuple[str, ...]
+) -> Iterator[tuple[str, list[Any]]]:
+    """A dependency group's requirement strings, following `{include-group = ...}` (PEP 735)."""
+    if name in chain:
+        raise DependencyFileError(f"{path}: dependency-groups.{name} includes itself")
+    if name not in groups or not isinstance(groups[name], list):
+        raise DependencyFileError(f"{path}: dependency-groups.{name} is not a list")
+    plain = []
+    for entry in groups[name]:
+        if isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
+            yield from _group_entries(groups, entry["include-group"], path, (*chain, name))
+        else:
+            plain.append(entry)
+    yield name, plain
 
 
 def _add_list(deps: UserDeps, entries: Any, where: str) -> None:
