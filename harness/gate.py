@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
-from harness.classify import INSTALL_ERROR, KNOWN_FAILURE, NEW_FAILURE, PASS, SKIP, TIMEOUT
+from harness.classify import (
+    ERROR,
+    FLAKY,
+    INSTALL_ERROR,
+    KNOWN_FAILURE,
+    NEW_FAILURE,
+    PASS,
+    SKIP,
+    TIMEOUT,
+)
 from harness.errors import (
     EXIT_CLEAN,
     EXIT_INFRASTRUCTURE,
@@ -108,6 +117,8 @@ def explain_failure(cell: CellResult, scenarios: Mapping[str, Scenario]) -> str:
         return f"timeout: {cell.reason}"
     if cell.outcome == INSTALL_ERROR:
         return f"cannot be installed: {cell.reason}"
+    if cell.outcome == FLAKY:
+        return f"flaky (passes only sometimes): {cell.reason}"
     return f"{cell.outcome}: {cell.reason}"
 
 
@@ -134,6 +145,8 @@ class GateVerdict:
     failing: list[Failing] = field(default_factory=list)
     conflicts: list[CellResult] = field(default_factory=list)
     network: list[CellResult] = field(default_factory=list)
+    #: Cells the harness could not judge (`error`: e.g. a fixed port already taken).
+    errors: list[CellResult] = field(default_factory=list)
     newly_failing: list[Change] = field(default_factory=list)
     newly_passing: list[Change] = field(default_factory=list)
     still_failing: list[Change] = field(default_factory=list)
@@ -156,6 +169,8 @@ class GateVerdict:
             )
         if self.network:
             return f"gate ERROR: {len(self.network)} environment(s) failed for network reasons"
+        if self.errors:
+            return f"gate ERROR: the harness could not judge {len(self.errors)} cell(s)"
         if self.exit_code == EXIT_INTERRUPTED:
             return "gate INTERRUPTED: the results are incomplete"
         return (
@@ -204,7 +219,8 @@ def judge_gate(
         )
     verdict.conflicts = [c for c in ran if is_conflict(c)]
     verdict.network = [c for c in network_failures(ran) if not is_conflict(c)]
-    infrastructure = {id(c) for c in (*verdict.conflicts, *verdict.network)}
+    verdict.errors = [c for c in ran if c.outcome == ERROR]
+    infrastructure = {id(c) for c in (*verdict.conflicts, *verdict.network, *verdict.errors)}
     verdict.failing = [
         Failing(c, explain_failure(c, scenarios))
         for c in ran
@@ -213,7 +229,7 @@ def judge_gate(
     _compare(verdict, candidate_cells, baseline_cells, infrastructure)
     if not complete:
         verdict.exit_code = EXIT_INTERRUPTED
-    elif verdict.conflicts or verdict.network:
+    elif verdict.conflicts or verdict.network or verdict.errors:
         verdict.exit_code = EXIT_INFRASTRUCTURE
     elif verdict.failing:
         verdict.exit_code = EXIT_REGRESSION

@@ -51,7 +51,7 @@ def print_verdict(console: Console, verdict: GateVerdict) -> None:
         console.print(f"  {escape(where)}: the resolver says:", highlight=False)
         for line in explanation.splitlines():
             console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
-    for cell in verdict.network:
+    for cell in (*verdict.network, *verdict.errors):
         key = describe_key(comparison_key(cell))
         console.print(f"  {escape(key)}: {escape(cell.reason)}", highlight=False, soft_wrap=True)
     for failing in verdict.failing:

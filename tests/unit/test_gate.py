@@ -156,3 +156,14 @@ def test_markdown_table_escapes_and_names_the_change() -> None:
         "| port-zero-startup py3.8 linux | ✓ pass | ✗ known | newly failing | "
         "known bug port0-getpeername-enotconn, fixed in 0.14.0 |"
     ) in markdown
+
+
+def test_flaky_fails_the_gate_and_an_unjudged_cell_is_infrastructure() -> None:
+    flaky = cell("0.14.0", "3.8", "flaky", signature=None, reason="2 of 3 attempts passed")
+    verdict = judge([flaky], "0.14.0", baseline=None)
+    assert verdict.exit_code == 1
+    assert verdict.failing[0].explanation == "flaky (passes only sometimes): 2 of 3 attempts passed"
+    taken = cell("0.14.0", "3.8", "error", signature=None, reason="port 8000 is already in use")
+    verdict = judge([taken], "0.14.0", baseline=None)
+    assert verdict.exit_code == 2 and verdict.failing == []
+    assert verdict.headline() == "gate ERROR: the harness could not judge 1 cell(s)"
