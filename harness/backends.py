@@ -63,6 +63,14 @@ def installer_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 class Backend(Protocol):
     name: str
 
+    def python_path(self, env_dir: Path) -> Path:
+        """The interpreter of an environment this backend built."""
+        ...
+
+    def python_version(self, env_dir: Path, interpreter: Interpreter) -> str:
+        """The exact Python version of a built environment (for the results)."""
+        ...
+
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None: ...
 
     def install(
@@ -124,6 +132,12 @@ class UvBackend:
         self.uv_bin = located
         self.offline = offline
 
+    def python_path(self, env_dir: Path) -> Path:
+        return venv_python(env_dir)
+
+    def python_version(self, env_dir: Path, interpreter: Interpreter) -> str:
+        return str(interpreter.version)
+
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
         argv = [str(self.uv_bin), "venv", "--quiet", "--no-project", "--python"]
         argv += [str(interpreter.path), str(env_dir)]
@@ -164,6 +178,12 @@ class VirtualenvBackend:
             raise BackendUnavailableError(
                 "backend 'virtualenv' requested but virtualenv is not installed"
             ) from None
+
+    def python_path(self, env_dir: Path) -> Path:
+        return venv_python(env_dir)
+
+    def python_version(self, env_dir: Path, interpreter: Interpreter) -> str:
+        return str(interpreter.version)
 
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
         argv = [sys.executable, "-m", "virtualenv", "--quiet", "--no-seed", "--no-periodic-update"]

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.classify import INSTALL_ERROR, SKIP
-from harness.envcache import EnvCache
 from harness.errors import InterruptedRun
-from harness.execute import env_spec_for, skipped_result
+from harness.execute import skipped_result
 from harness.pipeline import Harness
 from harness.plan import Cell
 from harness.progress import ProgressSink
@@ -57,13 +56,13 @@ class CellSource:
         self.reuse = reuse
         self.progress = progress
         self.cost = Cost()
-        self._envs = EnvCache(harness.cache_dir, harness.backend, harness.index_config)
+        self._envs = harness.env_cache()
 
     def cached(self, cell: Cell) -> CellResult | None:
         """The cell cache's answer for a cell, if any (costs a file read)."""
         if not self.reuse or not cell.runnable:
             return None
-        spec = env_spec_for(cell, self.harness.settings.backend)
+        spec = self.harness.env_spec(cell)
         env = self._envs.lookup(spec)
         return self.harness.cell_cache.lookup(
             cell.scenario, spec, cell.platform, env.resolved if env is not None else None

@@ -8,7 +8,8 @@ The verdict is never a repetition of the claim:
 * `contradicted`: the signature appeared at or after `fixed_in` (or before
   `introduced_in`), or a release the claim calls affected passes;
 * `unverifiable here`: nothing observed can speak to the claim (a Windows
-  signature run on Linux, or the bug never reproduced in the run).
+  signature run on Linux, the bug never reproduced in the run, or the only
+  cells ran on a platform the scenario declares unfaithful, such as Wine).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from harness.classify import PASS
+from harness.classify import PASS, UNFAITHFUL
 from harness.results import CellResult
 from harness.scenario import Scenario, Signature
 
@@ -94,7 +95,7 @@ def judge_signature(
         cell
         for cell in cells
         if cell.scenario == scenario.id and signature.applies_to(cell.platform)
-        and cell.outcome not in ("skip", "install-error")
+        and cell.outcome not in ("skip", "install-error", UNFAITHFUL)
     ]  # fmt: skip
     base = _VerdictBase(
         scenario.id, signature.id, claim.describe(), tuple(sorted(signature.platforms))
@@ -103,7 +104,16 @@ def judge_signature(
         own = [cell for cell in cells if cell.scenario == scenario.id]
         platforms_seen = sorted({cell.platform for cell in own})
         wanted = ", ".join(sorted(signature.platforms))
-        if any(signature.applies_to(platform) for platform in platforms_seen):
+        unfaithful = sorted(
+            {c.platform for c in own if c.outcome == UNFAITHFUL}
+            & {c.platform for c in own if signature.applies_to(c.platform)}
+        )
+        if unfaithful:
+            detail = (
+                f"only {', '.join(unfaithful)} cells ran for {wanted}, and the scenario "
+                "declares that unfaithful (see the cells' reason)"
+            )
+        elif any(signature.applies_to(platform) for platform in platforms_seen):
             detail = f"no {wanted} cell ran (all were skipped or failed to install)"
         else:
             where = ", ".join(platforms_seen) or "no platform"

@@ -28,7 +28,14 @@ SKIP = "skip"
 ERROR = "error"
 #: Repeated attempts of the cell disagreed (see `harness.attempts`).
 FLAKY = "flaky"
-OUTCOMES = (PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP, ERROR, FLAKY)
+#: Ran on a platform the scenario declares unfaithful: shown, never counted.
+UNFAITHFUL = "unfaithful"
+OUTCOMES = (
+    PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP, ERROR, FLAKY, UNFAITHFUL,
+)  # fmt: skip
+#: An unfaithful cell's reason is "unfaithful here: WHY (observed on ...: OUTCOME)".
+UNFAITHFUL_PREFIX = "unfaithful here: "
+UNFAITHFUL_OBSERVED = " (observed on "
 
 _EXCEPTION_LINE = re.compile(
     r"^(?P<type>(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure))"
@@ -113,6 +120,24 @@ class Verdict:
 
 
 def classify(
+    scenario: Scenario, version: Version, platform: str, observation: Observation
+) -> Verdict:
+    """The verdict; on a platform the scenario declares unfaithful, `unfaithful` says why.
+
+    An unfaithful cell is expected (it is no regression) and carries no
+    signature, so no claim can be confirmed or contradicted by it; its reason
+    keeps what was observed.
+    """
+    verdict = _classify_observation(scenario, version, platform, observation)
+    why = scenario.unfaithful_reason(platform)
+    if why is None or verdict.outcome == ERROR:  # a taken port is the harness's problem
+        return verdict
+    seen = verdict.outcome + (f" ({verdict.signature})" if verdict.signature else "")
+    reason = f"{UNFAITHFUL_PREFIX}{why}{UNFAITHFUL_OBSERVED}{platform}: {seen})"
+    return Verdict(UNFAITHFUL, None, verdict.fingerprint, True, reason)
+
+
+def _classify_observation(
     scenario: Scenario, version: Version, platform: str, observation: Observation
 ) -> Verdict:
     if observation.port_conflict is not None:

@@ -1,5 +1,9 @@
 """One cached virtual environment per (release, Python, extras, pins, constraints, backend).
 
+An environment can be built for another target platform than the host (a
+Windows environment run under Wine): the target is part of its identity and
+picks the backend that builds it.
+
 Builds are atomic and shared safely:
 
 * a per-environment file lock serialises builders across threads and across
@@ -25,7 +29,7 @@ from filelock import FileLock, Timeout
 from packaging.version import Version
 
 from harness.atomic import write_text_atomic
-from harness.backends import Backend, venv_python
+from harness.backends import Backend
 from harness.errors import EnvironmentBuildError
 from harness.index_config import IndexConfig
 from harness.interpreters import Interpreter
@@ -49,6 +53,8 @@ class EnvSpec:
     exclude_newer: str | None = None
     #: The user's other pins (a gate), given to the installer as constraints.
     constraints: tuple[str, ...] = ()
+    #: The platform the environment is built for when it is not the host (windows-wine).
+    target: str | None = None
 
     def requirement(self) -> str:
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
@@ -68,6 +74,8 @@ class EnvSpec:
         }
         if self.constraints:  # plain environments keep the keys they always had
             fields["constraints"] = list(self.constraints)
+        if self.target is not None:  # host environments keep the keys they always had
+            fields["target"] = self.target
         identity = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
@@ -86,6 +94,7 @@ class BuiltEnv:
     resolved: Mapping[str, str] = field(default_factory=dict)
     build_s: float = 0.0
     reused: bool = False
+    python_full: str | None = None
 
 
 def installed_distributions(env_dir: Path) -> dict[str, str]:
@@ -109,13 +118,21 @@ class EnvCache:
         backend: Backend,
         index: IndexConfig,
         cancel: threading.Event | None = None,
+        target_backends: Mapping[str, Backend] | None = None,
     ) -> None:
         self.root = cache_dir / "envs"
         self.backend = backend
+        self.target_backends = dict(target_backends or {})
         self.index = index
         self.cancel = cancel or threading.Event()
         self._thread_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def backend_for(self, target: str | None) -> Backend:
+        """The backend that builds environments for `target` (None: the host)."""
+        if target is None:
+            return self.backend
+        return self.target_backends[target]
 
     def path_for(self, spec: EnvSpec) -> Path:
         return self.root / spec.dirname()
@@ -132,15 +149,17 @@ class EnvCache:
             data = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if data.get("format") != ENV_FORMAT or not venv_python(env_dir).exists():
+        python = self.backend_for(spec.target).python_path(env_dir)
+        if data.get("format") != ENV_FORMAT or not python.exists():
             return None
         return BuiltEnv(
             spec=spec,
             path=env_dir,
-            python=venv_python(env_dir),
+            python=python,
             resolved=data.get("resolved", {}),
             build_s=float(data.get("build_s", 0.0)),
             reused=True,
+            python_full=data.get("python_full"),
         )
 
     def remove_half_built(self) -> list[str]:
@@ -203,11 +222,13 @@ class EnvCache:
         if env_dir.exists():
             shutil.rmtree(env_dir, ignore_errors=True)  # half-built: never reuse
         started = time.monotonic()
+        backend = self.backend_for(spec.target)
         try:
-            self.backend.create(env_dir, spec.interpreter, self.index)
-            self.backend.install(
+            backend.create(env_dir, spec.interpreter, self.index)
+            backend.install(
                 env_dir, spec.requirements(), self.index, spec.exclude_newer, spec.constraints
             )
+            python_full = backend.python_version(env_dir, spec.interpreter)
         except BaseException:
             shutil.rmtree(env_dir, ignore_errors=True)
             raise
@@ -217,6 +238,8 @@ class EnvCache:
             "format": ENV_FORMAT,
             "requirements": spec.requirements(),
             "python": str(spec.interpreter.version),
+            "python_full": python_full,
+            "target": spec.target,
             "backend": spec.backend,
             "exclude_newer": spec.exclude_newer,
             "constraints": list(spec.constraints),
@@ -228,8 +251,9 @@ class EnvCache:
         return BuiltEnv(
             spec=spec,
             path=env_dir,
-            python=venv_python(env_dir),
+            python=backend.python_path(env_dir),
             resolved=resolved,
             build_s=build_s,
             reused=False,
+            python_full=python_full,
         )

@@ -78,3 +78,7 @@ class InterruptedRun(HarnessError):
     """The user interrupted the run (Ctrl-C)."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class WineError(InfrastructureError):
+    """Wine could not be prepared or driven (prefix creation, wineserver)."""

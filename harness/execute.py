@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from harness.attempts import Attempt, combine, wants_retry
 from harness.classify import INSTALL_ERROR, SKIP, classify
 from harness.envcache import BuiltEnv, EnvCache, EnvSpec
 from harness.errors import EnvironmentBuildError
+from harness.launchers import NATIVE, Launcher
 from harness.plan import Cell
 from harness.processes import REGISTRY, SpawnRefused
 from harness.progress import ProgressSink
@@ -32,7 +33,8 @@ class ExecutionReport:
     complete: bool
 
 
-def env_spec_for(cell: Cell, backend: str) -> EnvSpec:
+def env_spec_for(cell: Cell, backend: str, target: str | None = None) -> EnvSpec:
+    """The environment a cell needs; `target` names a non-host platform it is built for."""
     assert cell.python.interpreter is not None
     return EnvSpec(
         package=cell.scenario.package,
@@ -42,6 +44,7 @@ def env_spec_for(cell: Cell, backend: str) -> EnvSpec:
         extras=cell.cell_extras,
         pins=cell.scenario.pins,
         constraints=cell.constraints,
+        target=target,
     )
 
 
@@ -76,6 +79,7 @@ class Executor:
         progress: ProgressSink,
         cancel: threading.Event,
         repeat: int = 1,
+        launchers: Mapping[str, Launcher] | None = None,
     ) -> None:
         self.env_cache = env_cache
         self.runner = runner
@@ -83,16 +87,19 @@ class Executor:
         self.progress = progress
         self.cancel = cancel
         self.repeat = max(1, repeat)
+        #: platform -> how its servers start; platforms not listed run on the host
+        self.launchers = dict(launchers or {})
 
     def _attempts(self, cell: Cell, env: BuiltEnv) -> list[Attempt] | None:
         """Run the server `repeat` times, retrying flaky signatures; None if interrupted."""
         attempts: list[Attempt] = []
+        launcher = self.launchers.get(cell.platform, NATIVE)
         for repetition in range(1, self.repeat + 1):
             retry = 0
             while True:
                 if self.cancel.is_set():
                     return None
-                observation = self.runner.run(cell.scenario, env.python)
+                observation = self.runner.run(cell.scenario, env.python, launcher)
                 if self.cancel.is_set():
                     return None
                 verdict = classify(cell.scenario, cell.version, cell.platform, observation)
@@ -106,7 +113,8 @@ class Executor:
         """One cell end to end; None when interrupted before it produced a result."""
         if not cell.runnable:
             return skipped_result(cell)
-        spec = env_spec_for(cell, self.env_cache.backend.name)
+        target = cell.platform if cell.platform in self.env_cache.target_backends else None
+        spec = env_spec_for(cell, self.env_cache.backend_for(target).name, target)
         if self.cancel.is_set():
             return None
         env: BuiltEnv | None = self.env_cache.lookup(spec)
@@ -138,8 +146,11 @@ class Executor:
             return None
         verdict, shown = combine(attempts)
         observation = shown.observation
+        fields = _base_fields(cell)
+        if env.python_full:
+            fields["python_full"] = env.python_full
         return CellResult(
-            **_base_fields(cell),  # type: ignore[arg-type]
+            **fields,  # type: ignore[arg-type]
             outcome=verdict.outcome,
             expected=verdict.expected,
             reason=verdict.reason,

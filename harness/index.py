@@ -352,3 +352,7 @@ def _find_links_entries(link: str) -> list[_FileEntry]:
     if not path.is_dir():
         return []
     return [_FileEntry(child.name, None, False, None) for child in path.iterdir()]
+
+
+#: The TLS verification pip would use, for other downloads from the same indexes.
+ssl_verify = _ssl_verify

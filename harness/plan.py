@@ -15,7 +15,7 @@ from packaging.version import Version
 
 from harness.errors import EmptySelectionError
 from harness.index import Release, ReleaseIndex
-from harness.interpreters import Interpreter, InterpreterFinder, PythonRequest
+from harness.interpreters import Interpreter, PythonRequest, PythonSource
 from harness.scenario import Scenario
 from harness.versions import claim_edges, resolve_selector
 
@@ -100,7 +100,17 @@ def _released_after_python(release: Release, interpreter: Interpreter) -> bool:
     return release.upload_time is None or born is None or release.upload_time >= born
 
 
-def default_pythons(release: Release, finder: InterpreterFinder) -> list[PythonRequest]:
+@dataclass(frozen=True)
+class PlatformPlan:
+    """What planning needs from a target platform."""
+
+    platform: str
+    pythons: PythonSource
+    #: why no cell can run on this platform here (cells become skips)
+    unavailable: str | None = None
+
+
+def default_pythons(release: Release, finder: PythonSource) -> list[PythonRequest]:
     """The oldest and newest found interpreters this release supports.
 
     "Supports" means its `requires-python` admits it and the release is not
@@ -119,31 +129,56 @@ def plan_cells(
     scenarios: Sequence[Scenario],
     selector: str | None,
     python_texts: Sequence[str],
-    platform: str,
+    platforms: Sequence[PlatformPlan],
     index: ReleaseIndex,
-    finder: InterpreterFinder,
     include_prereleases: bool = False,
 ) -> list[Cell]:
     """Every cell of the run, runnable or skipped; raises when there are none."""
-    explicit = finder.resolve_all(python_texts) if python_texts else None
+    explicit = {
+        target.platform: target.pythons.resolve_all(python_texts) if python_texts else None
+        for target in platforms
+    }
     cells: list[Cell] = []
     for scenario in scenarios:
-        for version, release in versions_for(scenario, selector, index, include_prereleases):
-            pythons = explicit if explicit is not None else default_pythons(release, finder)
-            for request in pythons:
-                cells.append(plan_cell(scenario, version, release, request, platform))
+        versions = versions_for(scenario, selector, index, include_prereleases)
+        for target in platforms:
+            for version, release in versions:
+                pythons = explicit[target.platform]
+                if pythons is None:
+                    pythons = default_pythons(release, target.pythons)
+                for request in pythons:
+                    cells.append(
+                        plan_cell(
+                            scenario,
+                            version,
+                            release,
+                            request,
+                            target.platform,
+                            target.unavailable,
+                        )
+                    )
     if not cells:
         raise EmptySelectionError("the selection is empty: no scenario, version and Python matched")
     return sorted(cells, key=lambda c: (c.scenario.id, c.python.label, c.platform, c.version))
 
 
 def plan_cell(
-    scenario: Scenario, version: Version, release: Release, request: PythonRequest, platform: str
+    scenario: Scenario,
+    version: Version,
+    release: Release,
+    request: PythonRequest,
+    platform: str,
+    unavailable: str | None = None,
 ) -> Cell:
-    """One cell, or its skip with the reason (platform, interpreter, requires-python)."""
+    """One cell, or its skip with the reason (platform, target, interpreter, requires-python).
+
+    `unavailable` says why the target platform cannot run cells here (no Wine).
+    """
     reason: str | None = None
     if not scenario.applies_to(platform):
         reason = f"scenario applies to {', '.join(sorted(scenario.platforms))} only"
+    elif unavailable is not None:
+        reason = unavailable
     elif request.interpreter is None:
         reason = request.reason
     elif not release.supports_python(request.interpreter.version):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 
+from harness.launchers import NATIVE, Launcher
 from harness.network import (
     ADDRESS_IN_USE,
     FixedPortLocks,
@@ -33,7 +34,6 @@ from harness.network import (
 )
 from harness.observation import Check, Observation
 from harness.output import LineWatch, OutputCapture
-from harness.platform_procs import CONTROL
 from harness.probes import run_http_probe
 from harness.processes import (
     REGISTRY,
@@ -80,7 +80,11 @@ def server_env(scenario: Scenario, env_python: Path) -> dict[str, str]:
 
 
 def plan_launch(
-    scenario: Scenario, env_python: Path, ports: PortAllocator, workdir: Path
+    scenario: Scenario,
+    env_python: Path,
+    ports: PortAllocator,
+    workdir: Path,
+    launcher: Launcher = NATIVE,
 ) -> LaunchPlan:
     """Turn the scenario's command template into an argument list (no shell)."""
     spec = scenario.server
@@ -93,11 +97,10 @@ def plan_launch(
         "python": str(env_python),
     }
     head, *rest = spec.command
-    prefix = [str(env_python), "-m", "uvicorn"] if head == "uvicorn" else [str(env_python)]
+    prefix = launcher.argv_prefix(env_python, head)
     argv = prefix + [token.format(**values) for token in rest]
-    return LaunchPlan(
-        argv=argv, env=server_env(scenario, env_python), cwd=workdir, host=spec.host, port=port
-    )
+    env = launcher.environment(server_env(scenario, env_python), spec.app_dir)
+    return LaunchPlan(argv=argv, env=env, cwd=workdir, host=spec.host, port=port)
 
 
 def _log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
@@ -120,11 +123,6 @@ def _log_waitable(expectation: LogExpectation, watch: LineWatch) -> bool:
     return not (
         expectation.distinct_min is not None and len(watch.distinct) < expectation.distinct_min
     )
-
-
-def _signal_number(name: str) -> int:
-    """The scenario's stop signal as this OS delivers it (CTRL_BREAK on Windows)."""
-    return CONTROL.stop_signal(name)
 
 
 def _as_port(text: str) -> int:
@@ -164,15 +162,15 @@ class CellRunner:
         self.scratch_root = scratch_root
         self.fixed_ports = FixedPortLocks(machine_scratch_root() / "ports")
 
-    def run(self, scenario: Scenario, env_python: Path) -> Observation:
+    def run(self, scenario: Scenario, env_python: Path, launcher: Launcher = NATIVE) -> Observation:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="cell-", dir=self.scratch_root) as workdir:
             fixed = scenario.server.fixed_port
             if fixed is not None:
-                return self._run_on_fixed_port(scenario, env_python, Path(workdir), fixed)
+                return self._run_on_fixed_port(scenario, env_python, Path(workdir), fixed, launcher)
             notes: list[str] = []
             for attempt in range(PORT_RETRIES + 1):
-                observation = self._run(scenario, env_python, Path(workdir))
+                observation = self._run(scenario, env_python, Path(workdir), launcher)
                 if observation.port_conflict is None or scenario.server.port == 0:
                     break
                 if attempt < PORT_RETRIES and not self.cancel.is_set():
@@ -180,7 +178,7 @@ class CellRunner:
             return replace(observation, notes=(*notes, *observation.notes))
 
     def _run_on_fixed_port(
-        self, scenario: Scenario, env_python: Path, workdir: Path, port: int
+        self, scenario: Scenario, env_python: Path, workdir: Path, port: int, launcher: Launcher
     ) -> Observation:
         host = scenario.server.host
         with self.fixed_ports.hold(host, port, FIXED_PORT_WAIT_S, self.cancel.is_set) as held:
@@ -195,12 +193,15 @@ class CellRunner:
                     f"port {host}:{port}, which the scenario asks for, is already in use "
                     f"by {holder}; the server was not started"
                 )
-            return self._run(scenario, env_python, workdir)
+            return self._run(scenario, env_python, workdir, launcher)
 
-    def _run(self, scenario: Scenario, env_python: Path, workdir: Path) -> Observation:
-        launch = plan_launch(scenario, env_python, self.ports, workdir)
+    def _run(
+        self, scenario: Scenario, env_python: Path, workdir: Path, launcher: Launcher
+    ) -> Observation:
+        launch = plan_launch(scenario, env_python, self.ports, workdir, launcher)
         limits = scenario.limits
         patterns = [scenario.server.ready_pattern] + [log.pattern for log in scenario.logs]
+        launcher.prepare()
         started = time.monotonic()
         process = spawn(launch.argv, cwd=launch.cwd, env=launch.env)
         token = REGISTRY.token_of(process.pid)
@@ -266,7 +267,7 @@ class CellRunner:
             else:
                 ready = True
                 checks.append(Check("ready", True, f"accepting on {address}"))
-                checks.extend(self._socket_checks(process.pid, token, port))
+                checks.extend(self._socket_checks(process.pid, token, port, launcher))
                 for probe in scenario.http:
                     if self.cancel.is_set():
                         break
@@ -282,7 +283,9 @@ class CellRunner:
                     )
             if not ready and launch.port and process.poll() is not None:
                 port_conflict = self._port_conflict(launch, capture)
-            exit_code, stop_how, stop_timed_out, exit_check = self._stop(scenario, process, token)
+            exit_code, stop_how, stop_timed_out, exit_check = self._stop(
+                scenario, process, token, launcher.stop_signal(scenario.exit.signal)
+            )
             checks.append(exit_check)
         finally:
             leftovers = alive_members(process.pid, token, deep=True)
@@ -345,8 +348,10 @@ class CellRunner:
         return True
 
     @staticmethod
-    def _socket_checks(pid: int, token: str | None, port: int) -> list[Check]:
+    def _socket_checks(pid: int, token: str | None, port: int, launcher: Launcher) -> list[Check]:
         """The port we talk to is the server's own, and it listens on loopback only."""
+        if launcher.sockets_hidden:
+            return [Check("port", True, f"port {port} accepts ({launcher.sockets_hidden})")]
         members = [member.pid for member in alive_members(pid, token, deep=True)]
         sockets, visible = listening_sockets(members)
         if not visible:
@@ -367,7 +372,11 @@ class CellRunner:
         return checks
 
     def _stop(
-        self, scenario: Scenario, process: subprocess.Popen[bytes], token: str | None
+        self,
+        scenario: Scenario,
+        process: subprocess.Popen[bytes],
+        token: str | None,
+        signum: int,
     ) -> tuple[int | None, str, bool, Check]:
         """SIGINT (as asked) → wait → SIGTERM → grace → SIGKILL, on the whole session."""
         expectation = scenario.exit
@@ -379,7 +388,6 @@ class CellRunner:
                 False,
                 Check("exit", False, f"exited by itself with code {code} before the stop signal"),
             )
-        signum = _signal_number(expectation.signal)
         sent = time.monotonic()
         send = signal_group if expectation.target == "group" else signal_parent
         send(process.pid, signum)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from harness.platforms import family
+
 #: Placeholders a scenario's command line may use.
 COMMAND_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "port", "python"})
 
@@ -53,7 +55,8 @@ class Signature:
     flaky: bool = False
 
     def applies_to(self, platform: str) -> bool:
-        return platform in self.platforms
+        """True on its platforms, including targets emulating one (windows-wine: windows)."""
+        return family(platform) in self.platforms
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,15 @@ class Scenario:
     description: str = ""
     extras: tuple[str, ...] = ()
     pins: tuple[str, ...] = ()
+    #: target platform -> why its results cannot speak for the real platform
+    unfaithful: Mapping[str, str] = field(default_factory=dict)
 
     def applies_to(self, platform: str) -> bool:
-        return platform in self.platforms
+        return family(platform) in self.platforms
+
+    def unfaithful_reason(self, platform: str) -> str | None:
+        """Why cells on `platform` cannot stand for the real thing (None: they can)."""
+        return self.unfaithful.get(platform)
 
     def signature(self, signature_id: str) -> Signature | None:
         for signature in self.signatures:

@@ -21,7 +21,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import ScenarioError, UnknownScenarioError
-from harness.platforms import KNOWN_PLATFORMS
+from harness.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS, family
 from harness.scenario import (
     COMMAND_PLACEHOLDERS,
     Claim,
@@ -87,6 +87,9 @@ class _Table:
 
     def has(self, key: str) -> bool:
         return key in self._data
+
+    def keys(self) -> list[str]:
+        return list(self._data)
 
     def string(self, key: str, default: str | None = None) -> str:
         value = self._get(key)
@@ -272,6 +275,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     limits = _parse_limits(top.table("limits"))
     http, logs, exit_expectation = _parse_expect(top.table("expect"))
     signatures = _parse_signatures(top, platforms)
+    unfaithful = _parse_platform_notes(top.table("platform"), platforms)
 
     defaults = top.table("defaults")
     default_versions = defaults.strings("versions", ("latest",))
@@ -297,7 +301,27 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         upstream=upstream,
         extras=extras,
         pins=pins,
+        unfaithful=unfaithful,
     )
+
+
+def _parse_platform_notes(table: _Table, scenario_platforms: frozenset[str]) -> dict[str, str]:
+    """`[platform.<target>] unfaithful = "why"`: targets whose results cannot count."""
+    unfaithful: dict[str, str] = {}
+    for name in table.keys():  # noqa: SIM118 - a _Table, not a dict
+        if name not in TARGET_PLATFORMS:
+            known = ", ".join(sorted(TARGET_PLATFORMS))
+            raise table.error(name, f"unknown platform {name!r} (known: {known})")
+        if family(name) not in scenario_platforms:
+            raise table.error(name, f"the scenario does not apply to {family(name)}")
+        entry = table.table(name)
+        reason = entry.string("unfaithful").strip()
+        if not reason:
+            raise entry.error("unfaithful", "must say why the platform is not faithful")
+        entry.finish()
+        unfaithful[name] = reason
+    table.finish()
+    return unfaithful
 
 
 def _parse_server(table: _Table, path: Path) -> ServerSpec:

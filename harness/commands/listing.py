@@ -30,6 +30,8 @@ def execute(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"  {label}: {escape(link)}", soft_wrap=True)
         platforms = ", ".join(sorted(scenario.platforms))
         console.print(f"  platforms: {platforms}; package: {scenario.package}", highlight=False)
+        for target, why in sorted(scenario.unfaithful.items()):
+            console.print(f"  unfaithful on {target}: {escape(why)}", highlight=False)
         console.print(f"  file: {escape(str(scenario.source))}", soft_wrap=True)
         for sig in scenario.signatures:
             where = ",".join(sorted(sig.platforms))

@@ -29,6 +29,7 @@ from harness.reports.outputs import report_for_run, write_reports
 from harness.results import write_results
 from harness.scenario_loader import load_scenarios, select_scenarios
 from harness.shard import select_shard
+from harness.targets import parse_platforms
 
 NAME = "run"
 HELP = "run scenarios against server releases"
@@ -67,6 +68,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="where cells run: the host's platform, or windows-wine (Windows CPython under "
+        "Wine); repeatable or comma-separated (default: the host)",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=DEFAULT_RESULTS,
@@ -98,6 +107,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
     settings = harness_settings(args)
     settings.repeat = args.repeat
+    settings.platforms = parse_platforms(args.platform)
     harness = Harness(settings, console)
     cells = with_extras(
         harness.plan(scenarios, args.versions, args.python), extras_variants(args.extras)

@@ -33,6 +33,7 @@ OUTCOME_WORDS: dict[str, str] = {
     "skip": "skip",
     "error": "could not run",
     "flaky": "flaky",
+    "unfaithful": "unfaithful here",
     "conflict": "conflict",
 }
 _VERDICT_CLASS = {CONFIRMED: "confirmed", REFINED: "refined", CONTRADICTED: "contradicted"}

@@ -1,0 +1,57 @@
+"""How a cell's server process is launched and signalled on its target platform.
+
+The runner is the same everywhere; what differs between the host and an
+emulated target (Windows under Wine) is small and lives behind this interface:
+the argument prefix that runs the environment's interpreter, the environment
+variables, a preparation step before each start, the signal that asks the
+server to stop, and whether the server's listening sockets can be inspected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from harness.platform_procs import CONTROL
+
+
+class Launcher(Protocol):
+    #: Why the server's own listening sockets cannot be seen here ("" when they can).
+    sockets_hidden: str
+
+    def argv_prefix(self, env_python: Path, head: str) -> list[str]:
+        """What runs `head` ("uvicorn" or "python") with the environment's interpreter."""
+        ...
+
+    def environment(self, env: dict[str, str], app_dir: Path) -> dict[str, str]:
+        """The server's environment, from the one the runner prepared."""
+        ...
+
+    def prepare(self) -> None:
+        """Called before every start (e.g. to keep Wine's services off our pipes)."""
+        ...
+
+    def stop_signal(self, name: str) -> int:
+        """The signal number to send for the scenario's stop signal name."""
+        ...
+
+
+class NativeLauncher:
+    """The host itself: `python -m uvicorn`, the runner's environment, real signals."""
+
+    sockets_hidden = ""
+
+    def argv_prefix(self, env_python: Path, head: str) -> list[str]:
+        return [str(env_python), "-m", "uvicorn"] if head == "uvicorn" else [str(env_python)]
+
+    def environment(self, env: dict[str, str], app_dir: Path) -> dict[str, str]:
+        return env
+
+    def prepare(self) -> None:
+        return None
+
+    def stop_signal(self, name: str) -> int:
+        return CONTROL.stop_signal(name)  # CTRL_BREAK on Windows
+
+
+NATIVE = NativeLauncher()

