@@ -98,7 +98,7 @@ class Harness:
         self.index = ReleaseIndex(self.index_config, self.cache_dir, offline=settings.offline)
         self.finder = InterpreterFinder()
         self.targets: list[Target] = make_targets(
-            settings.platforms, self.cache_dir, self.index, self.finder
+            settings.platforms, self.cache_dir, self.index, self.finder, settings.offline
         )
         self.platform = ", ".join(target.platform for target in self.targets)
         self.cancel = threading.Event()

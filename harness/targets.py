@@ -71,7 +71,11 @@ def parse_platforms(values: Iterable[str]) -> list[str]:
 
 
 def make_targets(
-    platforms: Sequence[str], cache_dir: Path, index: ReleaseIndex, finder: InterpreterFinder
+    platforms: Sequence[str],
+    cache_dir: Path,
+    index: ReleaseIndex,
+    finder: InterpreterFinder,
+    offline: bool = False,
 ) -> list[Target]:
     """The targets for the requested platforms; the host when none is requested."""
     host = current_platform()
@@ -84,7 +88,7 @@ def make_targets(
                 raise UsageError(f"--platform {name}: this machine runs Windows itself")
             from harness.wine.target import WineTarget  # POSIX-only modules
 
-            targets.append(WineTarget(cache_dir, index))
+            targets.append(WineTarget(cache_dir, index, offline))
         else:
             also = f" and {WINDOWS_WINE}" if host != "windows" else ""
             raise UsageError(

@@ -135,11 +135,17 @@ def locate_sdist(index: IndexConfig, release: Version, timeout_s: float = 30.0) 
     raise EnvironmentBuildError(f"{wanted} is not on {index.describe()}")
 
 
-def fetch_sdist(index: IndexConfig, release: Version, downloads: Path) -> Path:
+def fetch_sdist(
+    index: IndexConfig, release: Version, downloads: Path, offline: bool = False
+) -> Path:
     """The sdist in the download cache, fetched and sha256-checked on first use."""
     target = downloads / sdist_filename(release)
     if target.is_file():
         return target
+    if offline:
+        raise EnvironmentBuildError(
+            f"{target.name} not found in the cache ({downloads}); run once online first"
+        )
     downloads.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(target) + ".lock")
     try:

@@ -23,7 +23,7 @@ class WineTarget:
 
     platform = WINDOWS_WINE
 
-    def __init__(self, cache_dir: Path, index: ReleaseIndex) -> None:
+    def __init__(self, cache_dir: Path, index: ReleaseIndex, offline: bool = False) -> None:
         located = locate_tools()
         self._unavailable = unavailable_reason(located)
         self.embed_pythons = EmbedPythons(index)
@@ -31,7 +31,7 @@ class WineTarget:
         self.wine_session = WineSession(located or WineTools(), prefix_path(cache_dir))
         self.launcher: Launcher = WineLauncher(self.wine_session)
         self.backend: Backend | None = WindowsEmbedBackend(
-            self.embed_pythons, cache_dir / "wine" / "downloads"
+            self.embed_pythons, cache_dir / "wine" / "downloads", offline=offline
         )
 
     def unavailable_reason(self) -> str | None:

@@ -19,6 +19,7 @@ from packaging.version import Version
 
 from harness.backends import (
     INSTALL_TIMEOUT_S,
+    OFFLINE_NOTE,
     constraints_file,
     find_uv,
     installer_env,
@@ -43,10 +44,17 @@ class WindowsEmbedBackend:
 
     name = "python-embed"
 
-    def __init__(self, releases: EmbedReleases, downloads: Path, uv_bin: Path | None = None):
+    def __init__(
+        self,
+        releases: EmbedReleases,
+        downloads: Path,
+        uv_bin: Path | None = None,
+        offline: bool = False,
+    ) -> None:
         self.releases = releases
         self.downloads = downloads
         self.uv_bin = uv_bin
+        self.offline = offline
 
     def python_path(self, env_dir: Path) -> Path:
         return env_dir / "python.exe"
@@ -56,7 +64,7 @@ class WindowsEmbedBackend:
 
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
         release = self.releases.release_for(interpreter.minor)
-        sdist = fetch_sdist(index, release, self.downloads)
+        sdist = fetch_sdist(index, release, self.downloads, offline=self.offline)
         unpack_embeddable(sdist, interpreter.minor, env_dir)
 
     def install(
@@ -75,6 +83,8 @@ class WindowsEmbedBackend:
         argv += ["--target", str(env_dir / "Lib" / "site-packages")]
         argv += ["--python-platform", UV_WINDOWS_PLATFORM, "--python-version", minor]
         argv += ["--only-binary", ":all:", *index.uv_args()]
+        if self.offline:
+            argv.append("--offline")  # uv's own cache only: no index, no downloads
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
         with constraints_file(constraints) as constraint_args:
@@ -86,7 +96,9 @@ class WindowsEmbedBackend:
                 (line.strip() for line in reversed(last.splitlines()) if line.strip()),
                 f"exit {code}",
             )
-            raise EnvironmentBuildError(f"uv pip install (Windows wheels) failed: {reason}", last)
+            step = "uv pip install (Windows wheels"
+            step += f"; {OFFLINE_NOTE})" if self.offline else ")"
+            raise EnvironmentBuildError(f"{step} failed: {reason}", last)
 
     @staticmethod
     def _minor(env_dir: Path) -> str:

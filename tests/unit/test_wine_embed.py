@@ -144,3 +144,14 @@ def test_an_sdist_without_the_wanted_build_is_an_install_error(tmp_path: Path) -
     broken.write_bytes(b"not a tarball")
     with pytest.raises(EnvironmentBuildError, match="not a readable sdist"):
         unpack_embeddable(broken, "3.8", tmp_path / "env2")
+
+
+def test_offline_uses_the_download_cache_only(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "build")
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    index = file_index(tmp_path / "index", sdist, digest)
+    downloads = tmp_path / "downloads"
+    with pytest.raises(EnvironmentBuildError, match="not found in the cache"):
+        fetch_sdist(index, RELEASE, downloads, offline=True)
+    fetched = fetch_sdist(index, RELEASE, downloads)
+    assert fetch_sdist(index, RELEASE, downloads, offline=True) == fetched
