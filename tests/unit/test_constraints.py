@@ -62,6 +62,12 @@ class RecordingBackend:
     def __init__(self) -> None:
         self.installs: list[tuple[list[str], list[str]]] = []
 
+    def python_path(self, env_dir: Path) -> Path:
+        return env_dir / "bin" / "python"
+
+    def python_version(self, env_dir: Path, interpreter: Interpreter) -> str:
+        return str(interpreter.version)
+
     def create(self, env_dir: Path, interpreter: Interpreter, index: IndexConfig) -> None:
         (env_dir / "bin").mkdir(parents=True)
         (env_dir / "bin" / "python").write_text("")
