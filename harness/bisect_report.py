@@ -144,10 +144,17 @@ def _fixed(plan: BisectSetup, edge: Edge) -> str:
 
 def _matched_line(cell: CellResult, signatures: Sequence[Signature]) -> str | None:
     for signature in signatures:
-        if signature.id == cell.signature:
+        if signature.id != cell.signature:
+            continue
+        if signature.pattern is not None:
             match = signature.pattern.search(cell.output_tail)
             if match:
                 return match.group(0).strip().splitlines()[-1]
+        failed = [str(c.get("name")) for c in cell.checks if not c.get("ok")]
+        named = [name for name in signature.checks if name in failed]
+        if named:  # a signature on client-side evidence: the checks that failed
+            details = {str(c.get("name")): str(c.get("detail")) for c in cell.checks}
+            return "; ".join(f"{name}: {details.get(name, '')}"[:160] for name in named)
     return None
 
 

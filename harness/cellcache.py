@@ -55,9 +55,15 @@ def scenario_fingerprint(scenario: Scenario) -> str:
     return digest.hexdigest()[:16]
 
 
-def cell_identity(scenario: Scenario, spec: EnvSpec, platform: str) -> dict[str, Any]:
-    """Everything an observation depends on, as stored beside it."""
-    return {
+def cell_identity(
+    scenario: Scenario, spec: EnvSpec, platform: str, axes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything an observation depends on, as stored beside it.
+
+    `axes`: the cell's matrix values (e.g. `--http h11` or `httptools` in the same
+    environment); left out when there are none, so plain cells keep their keys.
+    """
+    identity: dict[str, Any] = {
         "format": CELL_FORMAT,
         "harness": __version__,
         "scenario": scenario.id,
@@ -69,6 +75,9 @@ def cell_identity(scenario: Scenario, spec: EnvSpec, platform: str) -> dict[str,
         "backend": spec.backend,
         "platform": platform,
     }
+    if axes:
+        identity["axes"] = dict(sorted(axes.items()))
+    return identity
 
 
 def _entry_name(identity: Mapping[str, Any]) -> str:
@@ -92,13 +101,14 @@ class CellCache:
         spec: EnvSpec,
         platform: str,
         resolved_now: Mapping[str, str] | None = None,
+        axes: Mapping[str, str] | None = None,
     ) -> CellResult | None:
         """The cached observation for this identity, marked with when it was made.
 
         `resolved_now` is what the environment holds today, when it exists: an
         observation made with other installed versions is not reused.
         """
-        identity = cell_identity(scenario, spec, platform)
+        identity = cell_identity(scenario, spec, platform, axes)
         path = self._path(identity)
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
@@ -122,7 +132,7 @@ class CellCache:
         """Keep a fresh observation; False when it is not worth keeping."""
         if result.outcome not in CACHED_OUTCOMES or result.from_cell_cache is not None:
             return False
-        identity = cell_identity(scenario, spec, result.platform)
+        identity = cell_identity(scenario, spec, result.platform, result.axes)
         entry = {
             "identity": identity,
             "observed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -65,7 +65,11 @@ class CellSource:
         spec = self.harness.env_spec(cell)
         env = self._envs.lookup(spec)
         return self.harness.cell_cache.lookup(
-            cell.scenario, spec, cell.platform, env.resolved if env is not None else None
+            cell.scenario,
+            spec,
+            cell.platform,
+            env.resolved if env is not None else None,
+            dict(cell.axes),
         )
 
     def observe(self, cells: Sequence[Cell], origin: str) -> list[CellResult]:

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from harness.classify import PASS, UNFAITHFUL
 from harness.results import CellResult
-from harness.scenario import Scenario, Signature
+from harness.scenario import CellContext, Scenario, Signature
 
 CONFIRMED = "confirmed"
 REFINED = "refined"
@@ -78,6 +78,19 @@ class _VerdictBase:
         )
 
 
+def result_context(cell: CellResult) -> CellContext:
+    """The context a cell ran in, rebuilt from its result record."""
+    python: Version | None
+    try:
+        python = Version(cell.python_full or cell.python)
+    except InvalidVersion:
+        python = None
+    axes = dict(cell.axes)
+    axes["resolution"] = cell.resolution
+    axes["extras"] = ",".join(cell.extras)
+    return CellContext(cell.platform, python, axes)
+
+
 def _previous_release(version: Version, releases: Sequence[Version]) -> Version | None:
     older = [release for release in releases if release < version]
     return max(older) if older else None
@@ -91,17 +104,22 @@ def judge_signature(
 ) -> ClaimVerdict:
     """The verdict on one signature's claim from the cells of one scenario."""
     claim = signature.claim
+    own = [cell for cell in cells if cell.scenario == scenario.id]
     relevant = [
         cell
-        for cell in cells
-        if cell.scenario == scenario.id and signature.applies_to(cell.platform)
+        for cell in own
+        if signature.applies_in(result_context(cell))
         and cell.outcome not in ("skip", "install-error", UNFAITHFUL)
-    ]  # fmt: skip
+    ]
     base = _VerdictBase(
         scenario.id, signature.id, claim.describe(), tuple(sorted(signature.platforms))
     )
     if not relevant:
-        own = [cell for cell in cells if cell.scenario == scenario.id]
+        scope = signature.scope()
+        if scope and any(signature.applies_to(cell.platform) for cell in own):
+            return base.verdict(
+                UNVERIFIABLE, f"no cell this signature applies to ran (it needs {scope})"
+            )
         platforms_seen = sorted({cell.platform for cell in own})
         wanted = ", ".join(sorted(signature.platforms))
         unfaithful = sorted(

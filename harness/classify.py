@@ -11,12 +11,13 @@ cell could not run, e.g. its fixed port was taken) is never expected.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.version import Version
 
 from harness.observation import Observation
-from harness.scenario import Scenario, Signature
+from harness.scenario import CellContext, Scenario, Signature
 
 PASS = "pass"
 KNOWN_FAILURE = "known-failure"
@@ -95,15 +96,21 @@ def fingerprint(observation: Observation) -> str:
 
 
 def match_signature(
-    scenario: Scenario, output: str, platform: str
+    scenario: Scenario,
+    output: str,
+    platform: str | CellContext,
+    failed_checks: Iterable[str] = (),
 ) -> tuple[Signature | None, list[Signature]]:
-    """The first applicable signature that matches, and matching ones for other platforms."""
+    """The first applicable signature that matches, and matching ones that do not
+    apply here (another platform, Python or axis value)."""
+    context = platform if isinstance(platform, CellContext) else CellContext(platform)
+    failed = tuple(failed_checks)
     matched: Signature | None = None
     elsewhere: list[Signature] = []
     for signature in scenario.signatures:
-        if not signature.pattern.search(output):
+        if not signature.matches(output, failed):
             continue
-        if signature.applies_to(platform):
+        if signature.applies_in(context):
             matched = matched or signature
         else:
             elsewhere.append(signature)
@@ -120,29 +127,39 @@ class Verdict:
 
 
 def classify(
-    scenario: Scenario, version: Version, platform: str, observation: Observation
+    scenario: Scenario,
+    version: Version,
+    platform: str | CellContext,
+    observation: Observation,
 ) -> Verdict:
     """The verdict; on a platform the scenario declares unfaithful, `unfaithful` says why.
+
+    `platform` may be a full `CellContext` (Python, axes) for signatures scoped by them.
 
     An unfaithful cell is expected (it is no regression) and carries no
     signature, so no claim can be confirmed or contradicted by it; its reason
     keeps what was observed.
     """
     verdict = _classify_observation(scenario, version, platform, observation)
-    why = scenario.unfaithful_reason(platform)
+    where = platform.platform if isinstance(platform, CellContext) else platform
+    why = scenario.unfaithful_reason(where)
     if why is None or verdict.outcome == ERROR:  # a taken port is the harness's problem
         return verdict
     seen = verdict.outcome + (f" ({verdict.signature})" if verdict.signature else "")
-    reason = f"{UNFAITHFUL_PREFIX}{why}{UNFAITHFUL_OBSERVED}{platform}: {seen})"
+    reason = f"{UNFAITHFUL_PREFIX}{why}{UNFAITHFUL_OBSERVED}{where}: {seen})"
     return Verdict(UNFAITHFUL, None, verdict.fingerprint, True, reason)
 
 
 def _classify_observation(
-    scenario: Scenario, version: Version, platform: str, observation: Observation
+    scenario: Scenario,
+    version: Version,
+    platform: str | CellContext,
+    observation: Observation,
 ) -> Verdict:
     if observation.port_conflict is not None:
         return Verdict(ERROR, None, None, False, observation.port_conflict)
-    signature, _ = match_signature(scenario, observation.output, platform)
+    failed_names = [check.name for check in observation.failed_checks]
+    signature, _ = match_signature(scenario, observation.output, platform, failed_names)
     if observation.all_ok:
         reason = "every expectation held"
         if signature is not None:

@@ -53,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.register(REGISTRY.kill_everything)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        # Started in the background, a process may inherit SIGINT *ignored*, and an
+        # ignored signal stays ignored across exec: servers would never see Ctrl-C
+        # (uvicorn 0.29's re-raised SIGINT would be swallowed).  A Python handler is
+        # reset to the default in children, as a terminal would have it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return int(args.handler(args, console))
     except HarnessError as exc:

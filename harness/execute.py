@@ -25,6 +25,7 @@ from harness.processes import REGISTRY, SpawnRefused
 from harness.progress import ProgressSink
 from harness.results import CellResult, output_tail
 from harness.runner import CellRunner
+from harness.scenario import CellContext
 
 
 @dataclass
@@ -45,7 +46,17 @@ def env_spec_for(cell: Cell, backend: str, target: str | None = None) -> EnvSpec
         pins=cell.scenario.pins,
         constraints=cell.constraints,
         target=target,
+        exclude_newer=cell.exclude_newer(),
     )
+
+
+def cell_context(cell: Cell) -> CellContext:
+    """What a signature's applicability is judged on: platform, Python and axes."""
+    interpreter = cell.python.interpreter
+    axes = dict(cell.axes)
+    axes["resolution"] = cell.resolution
+    axes["extras"] = ",".join(cell.cell_extras)
+    return CellContext(cell.platform, interpreter.version if interpreter else None, axes)
 
 
 def _base_fields(cell: Cell) -> dict[str, object]:
@@ -58,6 +69,9 @@ def _base_fields(cell: Cell) -> dict[str, object]:
         "platform": cell.platform,
         "python_full": str(interpreter.version) if interpreter else None,
         "extras": cell.cell_extras,
+        "axes": dict(cell.axes),
+        "resolution": cell.resolution,
+        "exclude_newer": cell.exclude_newer(),
     }
 
 
@@ -99,10 +113,10 @@ class Executor:
             while True:
                 if self.cancel.is_set():
                     return None
-                observation = self.runner.run(cell.scenario, env.python, launcher)
+                observation = self.runner.run(cell.scenario, env.python, launcher, dict(cell.axes))
                 if self.cancel.is_set():
                     return None
-                verdict = classify(cell.scenario, cell.version, cell.platform, observation)
+                verdict = classify(cell.scenario, cell.version, cell_context(cell), observation)
                 attempts.append(Attempt(repetition, retry, observation, verdict))
                 if not wants_retry(cell.scenario, verdict, retry):
                     break

@@ -56,18 +56,23 @@ _EXPLANATION_START = re.compile(
 )
 _EXPLANATION_LINES = 20
 
-ComparisonKey = tuple[str, str, str, tuple[str, ...]]
+ComparisonKey = tuple[str, str, str, tuple[str, ...], str]
 
 
 def comparison_key(cell: CellResult) -> ComparisonKey:
-    """What a baseline cell and a candidate cell share: all but the version."""
-    return (cell.scenario, cell.python, cell.platform, cell.extras)
+    """What a baseline cell and a candidate cell share: all but the version
+    (the last part: the scenario's matrix axes and resolution, e.g. `http=h11`)."""
+    axes = " ".join(f"{name}={value}" for name, value in sorted(cell.axes.items()))
+    if cell.resolution != "latest":
+        axes = f"{axes} resolution={cell.resolution}".strip()
+    return (cell.scenario, cell.python, cell.platform, cell.extras, axes)
 
 
 def describe_key(key: ComparisonKey) -> str:
-    scenario, python, platform, extras = key
+    scenario, python, platform, extras, axes = key
     text = f"{scenario} py{python} {platform}"
-    return f"{text} [{','.join(extras)}]" if extras else text
+    text = f"{text} [{','.join(extras)}]" if extras else text
+    return f"{text} {axes}" if axes else text
 
 
 def says_conflict(installer_output: str) -> bool:

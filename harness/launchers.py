@@ -36,13 +36,27 @@ class Launcher(Protocol):
         ...
 
 
+def uvicorn_command(env_python: Path) -> list[str]:
+    """`python -m uvicorn`, or the console script for releases without
+    `uvicorn/__main__.py` (before 0.9), which cannot run as a module."""
+    env_dir = env_python.parent.parent
+    patterns = ("lib/python*/site-packages/uvicorn", "Lib/site-packages/uvicorn")
+    packages = [path for pattern in patterns for path in env_dir.glob(pattern)]
+    if packages and not any((package / "__main__.py").is_file() for package in packages):
+        for script in (env_python.parent / "uvicorn", env_python.parent / "uvicorn.exe"):
+            if script.is_file():
+                return [str(script)]
+    return [str(env_python), "-m", "uvicorn"]
+
+
 class NativeLauncher:
-    """The host itself: `python -m uvicorn`, the runner's environment, real signals."""
+    """The host itself: `python -m uvicorn` (or the script of releases that have no
+    `__main__`), the runner's environment, real signals."""
 
     sockets_hidden = ""
 
     def argv_prefix(self, env_python: Path, head: str) -> list[str]:
-        return [str(env_python), "-m", "uvicorn"] if head == "uvicorn" else [str(env_python)]
+        return uvicorn_command(env_python) if head == "uvicorn" else [str(env_python)]
 
     def environment(self, env: dict[str, str], app_dir: Path) -> dict[str, str]:
         return env

@@ -52,19 +52,19 @@ def cell_text(cell: CellResult) -> Text:
     return text
 
 
-def _row_key(cell: CellResult) -> tuple[Version, str, tuple[str, ...]]:
+def _row_key(cell: CellResult) -> tuple[Version, str, str]:
     try:
         python = Version(cell.python)
     except ValueError:
         python = Version("0")
-    return python, cell.platform, cell.extras
+    return python, cell.platform, cell.variant
 
 
-def _row_label(key: tuple[Version, str, tuple[str, ...]], cells: Sequence[CellResult]) -> str:
+def _row_label(key: tuple[Version, str, str], cells: Sequence[CellResult]) -> str:
     python = next(c.python for c in cells if _row_key(c) == key)
     label = f"py{python} {key[1]}"
     if key[2]:
-        label += f" [{','.join(key[2])}]"
+        label += f" {key[2]}"
     return label
 
 
@@ -87,7 +87,7 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
         for version in chunk:
             table.add_column(str(version), min_width=9, max_width=_COLUMN_WIDTH)
         for row in rows:
-            rendered: list[RenderableType] = [_row_label(row, cells)]
+            rendered: list[RenderableType] = [Text(_row_label(row, cells))]
             for version in chunk:
                 cell = by_key.get((row, version))
                 rendered.append(cell_text(cell) if cell else Text("·", style="dim"))
@@ -147,7 +147,8 @@ def render_matrix(
             label = "unexpected" if cell.gates else f"not gated ({cell.origin})"
             console.print(
                 f"  [bold red]{label}[/] {escape(cell.scenario)} {escape(cell.version)} "
-                f"py{escape(cell.python)} {escape(cell.platform)}: {escape(cell.outcome)} - "
+                f"py{escape(cell.python)} {escape(cell.platform)}"
+                f"{' ' + escape(cell.variant) if cell.variant else ''}: {escape(cell.outcome)} - "
                 f"{escape(cell.reason[:200])}",
                 highlight=False,
             )

@@ -24,8 +24,8 @@ from harness.execute import ExecutionReport
 from harness.index import Release
 from harness.interpreters import PythonRequest
 from harness.pipeline import Harness
-from harness.plan import Cell, plan_cell
-from harness.results import CellResult
+from harness.plan import Cell, Variant, plan_cell, with_variant
+from harness.results import CellKey, CellResult
 from harness.scenario import Scenario, Signature
 
 ORIGIN = "narrowing"
@@ -48,6 +48,8 @@ class _Gap:
     signature: Signature
     releases: list[Release]
     search: EdgeSearch
+    #: The row's matrix values (axes, extras, resolution): a row is one of them.
+    variant: Variant = ((), None, "latest")
 
 
 def _row_gaps(
@@ -56,6 +58,7 @@ def _row_gaps(
     request: PythonRequest,
     observed: dict[Version, Mark],
     releases: Sequence[Release],
+    variant: Variant = ((), None, "latest"),
 ) -> list[_Gap]:
     """The gaps between a row's bad observations and the nearest good ones."""
     assert request.interpreter is not None
@@ -79,7 +82,7 @@ def _row_gaps(
         for index, release in enumerate(span):
             if release.version in observed:  # e.g. an install error: do not ask again
                 search.record(index, observed[release.version])
-        gaps.append(_Gap(scenario, request, signature, span, search))
+        gaps.append(_Gap(scenario, request, signature, span, search, variant))
     return gaps
 
 
@@ -92,7 +95,9 @@ def find_gaps(
 ) -> list[_Gap]:
     """Every open edge of every claimed signature that applies on this platform."""
     requests = {
-        (cell.scenario.id, cell.python.label): cell.python for cell in cells if cell.runnable
+        (cell.scenario.id, cell.python.label, cell.variant): (cell.python, _variant_of(cell))
+        for cell in cells
+        if cell.runnable
     }
     gaps: list[_Gap] = []
     for scenario in scenarios:
@@ -102,7 +107,9 @@ def find_gaps(
                 claim.fixed_in is None and claim.introduced_in is None
             ):
                 continue
-            for (scenario_id, python), request in sorted(requests.items()):
+            for (scenario_id, python, label), (request, variant) in sorted(
+                requests.items(), key=lambda item: item[0]
+            ):
                 if scenario_id != scenario.id:
                     continue
                 observed = {
@@ -111,10 +118,12 @@ def find_gaps(
                     if result.scenario == scenario.id
                     and result.python == python
                     and result.platform == platform
+                    and result.variant == label
                 }
                 gaps += _row_gaps(
-                    scenario, signature, request, observed, releases.get(scenario.package, [])
-                )
+                    scenario, signature, request, observed, releases.get(scenario.package, []),
+                    variant,
+                )  # fmt: skip
     return gaps
 
 
@@ -128,7 +137,7 @@ def narrow(
 ) -> list[CellResult]:
     """Run the searches of every gap together, a round at a time; the extra cells."""
     gaps = find_gaps(scenarios, cells, results, releases, platform)
-    extra: dict[tuple[str, str, str, str, str, tuple[str, ...]], CellResult] = {}
+    extra: dict[CellKey, CellResult] = {}
     free = {
         id(gap): {
             i
@@ -181,4 +190,9 @@ def narrow_run(
 
 
 def _cell(gap: _Gap, release: Release, platform: str) -> Cell:
-    return plan_cell(gap.scenario, release.version, release, gap.request, platform)
+    cell = plan_cell(gap.scenario, release.version, release, gap.request, platform)
+    return with_variant(cell, *gap.variant)
+
+
+def _variant_of(cell: Cell) -> Variant:
+    return (cell.axes, cell.extras, cell.resolution)

@@ -114,14 +114,24 @@ class Harness:
         return self._backend
 
     def plan(
-        self, scenarios: Sequence[Scenario], selector: str | None, pythons: Sequence[str]
+        self,
+        scenarios: Sequence[Scenario],
+        selector: str | None,
+        pythons: Sequence[str],
+        resolutions: Sequence[str] = (),
     ) -> list[Cell]:
         platforms = [
             PlatformPlan(target.platform, target.pythons, target.unavailable_reason())
             for target in self.targets
         ]
         return plan_cells(
-            scenarios, selector, pythons, platforms, self.index, self.settings.include_prereleases
+            scenarios,
+            selector,
+            pythons,
+            platforms,
+            self.index,
+            self.settings.include_prereleases,
+            resolutions,
         )
 
     def env_cache(self) -> EnvCache:

@@ -149,8 +149,12 @@ def spawn(
     stdout: int | IO[Any] | None = subprocess.PIPE,
     stderr: int | IO[Any] | None = subprocess.STDOUT,
     stdin: int | IO[Any] | None = subprocess.DEVNULL,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` (never through a shell) in a new session, tracked and marked."""
+    """Start `argv` (never through a shell) in a new session, tracked and marked.
+
+    `pass_fds`: descriptors the child inherits with the same numbers (POSIX).
+    """
     if REGISTRY.closed:
         raise SpawnRefused("the harness is shutting down")
     token = REGISTRY.new_token()
@@ -165,6 +169,7 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         stdin=stdin,
+        pass_fds=tuple(pass_fds),
         **kwargs,
     )
     REGISTRY.add(process, token)

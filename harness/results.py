@@ -35,6 +35,10 @@ def output_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
     return "[...]\n" + (cut[newline + 1 :] if 0 <= newline < 200 else cut)
 
 
+#: (scenario, package, version, python, platform, extras, axes, resolution)
+CellKey = tuple[str, str, str, str, str, tuple[str, ...], tuple[tuple[str, str], ...], str]
+
+
 @dataclass(frozen=True)
 class CellResult:
     """The judged result of one cell, with the evidence behind the judgement."""
@@ -69,10 +73,34 @@ class CellResult:
     #: When the result reuses an earlier observation from the cell cache instead
     #: of running now: the UTC time of that observation.  None: it ran in this run.
     from_cell_cache: str | None = None
+    #: The scenario's matrix axis values for this cell (e.g. {"http": "h11"}).
+    axes: Mapping[str, str] = field(default_factory=dict)
+    #: How the environment was resolved: "latest" or "release-date".
+    resolution: str = "latest"
+    #: The `--exclude-newer` bound used for a "release-date" resolution.
+    exclude_newer: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
-        return (self.scenario, self.package, self.version, self.python, self.platform, self.extras)
+    def key(self) -> CellKey:
+        return (
+            self.scenario,
+            self.package,
+            self.version,
+            self.python,
+            self.platform,
+            self.extras,
+            tuple(sorted(self.axes.items())),
+            self.resolution,
+        )
+
+    @property
+    def variant(self) -> str:
+        """What sets the cell apart beyond version, Python and platform."""
+        parts = [f"[{','.join(self.extras)}]"] if self.extras else []
+        parts += [f"{name}={value}" for name, value in self.axes.items()]
+        if self.resolution != "latest":
+            parts.append(f"resolution={self.resolution}")
+        return " ".join(parts)
 
     @property
     def gates(self) -> bool:
@@ -90,6 +118,7 @@ class CellResult:
         data["checks"] = [dict(check) for check in self.checks]
         data["attempts"] = [dict(attempt) for attempt in self.attempts]
         data["resolved"] = dict(self.resolved)
+        data["axes"] = dict(self.axes)
         data["duration_s"] = round(self.duration_s, 3)
         if self.env_build_s is not None:
             data["env_build_s"] = round(self.env_build_s, 3)
@@ -125,6 +154,9 @@ class CellResult:
                 attempts=tuple(data.get("attempts") or ()),
                 origin=str(data.get("origin") or "selected"),
                 from_cell_cache=data.get("from_cell_cache"),
+                axes={str(k): str(v) for k, v in dict(data.get("axes") or {}).items()},
+                resolution=str(data.get("resolution") or "latest"),
+                exclude_newer=data.get("exclude_newer"),
             )
         except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
             raise ResultsFormatError(f"{source}: malformed cell record ({exc!r})") from None

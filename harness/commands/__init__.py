@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from harness.commands import bisect, gate, listing, plan, report, run, versions
+from harness.commands import bisect, gate, listing, plan, ranges, report, run, versions
 
-COMMANDS: tuple[ModuleType, ...] = (run, bisect, gate, report, plan, listing, versions)
+COMMANDS: tuple[ModuleType, ...] = (run, bisect, gate, report, plan, listing, ranges, versions)

@@ -57,10 +57,11 @@ from harness.errors import (
     InterruptedRun,
     UsageError,
 )
+from harness.execute import cell_context
 from harness.index import Release
 from harness.interpreters import PythonRequest
 from harness.pipeline import Harness, network_failures, utc_now
-from harness.plan import Cell, default_pythons, plan_cell
+from harness.plan import Cell, cells_of, default_pythons, plan_cell
 from harness.results import CellResult, RunResults, write_results
 from harness.scenario import Scenario, Signature
 from harness.scenario_loader import load_scenarios, select_scenarios
@@ -167,13 +168,17 @@ def _version(text: str) -> Version:
         raise UsageError(f"--bad {text!r} is not a version") from None
 
 
-def _python(harness: Harness, text: str | None, start_hint: Release | None) -> PythonRequest:
+def _python(
+    harness: Harness, text: str | None, start_hint: Release | None, only: Sequence[str] = ()
+) -> PythonRequest:
+    """`only`: the scenario's `[matrix] python`, the candidates when none is given."""
     if text is not None:
         request = harness.finder.resolve(text)
         if request.interpreter is None:
             raise UsageError(f"--python {text}: {request.reason}")
         return request
-    pythons = default_pythons(start_hint, harness.finder) if start_hint is not None else []
+    pythons = default_pythons(start_hint, harness.finder, only) if start_hint is not None else []
+    pythons = [request for request in pythons if request.interpreter is not None]
     if not pythons:
         raise UsageError("no interpreter found for the start release: give one with --python")
     return pythons[0]
@@ -208,7 +213,7 @@ def setup(args: argparse.Namespace, harness: Harness) -> BisectSetup:
     hint = by_version[bad] if bad is not None else None
     if hint is None and signatures:
         hint = _default_start(signatures, releases)[0]
-    request = _python(harness, args.python, hint)
+    request = _python(harness, args.python, hint, scenario.matrix.pythons)
     assert request.interpreter is not None
     python = request.interpreter.version
     usable = [r for r in releases if r.supports_python(python)]
@@ -239,32 +244,59 @@ def setup(args: argparse.Namespace, harness: Harness) -> BisectSetup:
 
 
 class _Probes:
-    """The bisect oracle: marks for indices, by observing their cells."""
+    """The bisect oracle: marks for indices, by observing their cells.
+
+    A release is one cell per variant of the scenario's matrix (axes, extras,
+    resolution) in which the failure searched for can occur; it is bad when
+    any of them is, good when one is good and none bad, skipped when all are.
+    """
 
     def __init__(self, plan: BisectSetup, source: CellSource, console: Console) -> None:
         self.plan = plan
         self.source = source
         self.console = console
         self.results: dict[int, CellResult] = {}
+        self.every: dict[int, list[CellResult]] = {}
         self.ids = {s.id for s in plan.signatures}
 
-    def cell(self, index: int) -> Cell:
+    def cells(self, index: int) -> list[Cell]:
         release = self.plan.releases[index]
-        return plan_cell(
+        base = plan_cell(
             self.plan.scenario, release.version, release, self.plan.python, self.plan.platform
         )
+        variants = [cell for cell in cells_of(base) if self._may_fail(cell)]
+        return variants or [base]
+
+    def _may_fail(self, cell: Cell) -> bool:
+        if self.plan.any_failure or not self.plan.signatures:
+            return True
+        context = cell_context(cell)
+        return any(signature.applies_in(context) for signature in self.plan.signatures)
 
     def mark(self, result: CellResult) -> Mark:
         return mark_of(result, self.ids, self.plan.any_failure)
 
+    def combine(self, results: Sequence[CellResult]) -> tuple[Mark, CellResult]:
+        """The release's mark, and the cell that shows it best."""
+        marks = [self.mark(result) for result in results]
+        for wanted in (Mark.BAD, Mark.GOOD, Mark.SKIP):
+            if wanted in marks:
+                return wanted, results[marks.index(wanted)]
+        raise ValueError("a release without cells")
+
+    def every_result(self) -> list[CellResult]:
+        return [result for index in sorted(self.every) for result in self.every[index]]
+
     def __call__(self, batch: Sequence[int]) -> Mapping[int, Mark]:
         names = ", ".join(str(self.plan.releases[i].version) for i in batch)
         self.console.print(f"probing {names}", highlight=False)
-        answers = self.source.observe([self.cell(i) for i in batch], ORIGIN)
+        groups = {index: self.cells(index) for index in batch}
+        answers = iter(self.source.observe([c for i in batch for c in groups[i]], ORIGIN))
         marks = {}
-        for index, result in zip(batch, answers, strict=True):
+        for index in batch:
+            self.every[index] = [next(answers) for _ in groups[index]]
+            marks[index], result = self.combine(self.every[index])
             self.results[index] = result
-            marks[index] = self.mark(result)
             how = (
                 f"cell cache {result.from_cell_cache}"
                 if result.from_cell_cache
@@ -291,15 +323,15 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     free: set[int] = set()
     known: dict[int, Mark] = {}
     for index in range(len(plan.releases)):
-        cached = source.cached(probes.cell(index))
-        if cached is not None:
+        hits = [source.cached(cell) for cell in probes.cells(index)]
+        if hits and all(hit is not None for hit in hits):
             free.add(index)
-            known[index] = probes.mark(cached)
+            known[index] = probes.combine([hit for hit in hits if hit is not None])[0]
     command = ["python", "-m", "harness", *sys.argv[1:]]
     try:
         result: BisectResult = bisect(len(plan.releases), plan.start, probes, free, known)
     except InterruptedRun:
-        partial = [probes.results[i] for i in sorted(probes.results)]
+        partial = probes.every_result()
         write_results(
             args.json,
             RunResults(cells=partial, complete=False, started_at=started_at,
@@ -308,7 +340,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         )  # fmt: skip
         console.print(f"[bold red]interrupted[/]; probes so far: {escape(str(args.json))}")
         return EXIT_INTERRUPTED
-    cells = [probes.results[i] for i in sorted(probes.results)]
+    cells = probes.every_result()
     signature = plan.signatures[0] if plan.signatures else None
     releases = [r.version for r in harness.installable_releases(plan.scenario.package)]
     claims = (

@@ -126,7 +126,9 @@ def with_extras(cells: Sequence[Cell], variants: Sequence[tuple[str, ...] | None
     """One cell per planned cell and extras variant (None keeps the scenario's own)."""
     if list(variants) == [None]:
         return list(cells)
-    return [replace(cell, extras=variant) for cell in cells for variant in variants]
+    # A scenario's own extras variants collapse into the ones asked for: once each.
+    replaced = [replace(cell, extras=variant) for cell in cells for variant in variants]
+    return list({cell.result_key: cell for cell in replaced}.values())
 
 
 def _shard(text: str) -> ShardSpec:

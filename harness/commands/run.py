@@ -27,6 +27,7 @@ from harness.narrowing import narrow_run
 from harness.pipeline import Harness, exit_code_for, network_failures, utc_now
 from harness.reports.outputs import report_for_run, write_reports
 from harness.results import write_results
+from harness.scenario import RESOLUTIONS
 from harness.scenario_loader import load_scenarios, select_scenarios
 from harness.shard import select_shard
 from harness.targets import parse_platforms
@@ -76,6 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Wine); repeatable or comma-separated (default: the host)",
     )
     parser.add_argument(
+        "--resolution",
+        action="append",
+        default=[],
+        metavar="MODE",
+        help="how environments are resolved: latest (today's dependencies) or release-date "
+        "(as of each release's upload date); repeatable or comma-separated "
+        "(default: each scenario's own, else latest)",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=DEFAULT_RESULTS,
@@ -99,19 +109,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_harness_settings(parser)
 
 
+def parse_resolutions(texts: list[str]) -> list[str]:
+    """`--resolution latest,release-date` (or repeated): validated, in order, once each."""
+    modes: list[str] = []
+    for text in texts:
+        for item in text.split(","):
+            mode = item.strip()
+            if mode not in RESOLUTIONS:
+                known = ", ".join(RESOLUTIONS)
+                raise UsageError(f"--resolution {mode!r}: choose from {known}")
+            if mode not in modes:
+                modes.append(mode)
+    return modes
+
+
 def execute(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if not 1 <= args.repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {args.repeat}")
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
+    resolutions = parse_resolutions(args.resolution)
     settings = harness_settings(args)
     settings.repeat = args.repeat
     settings.platforms = parse_platforms(args.platform)
     harness = Harness(settings, console)
     cells = with_extras(
-        harness.plan(scenarios, args.versions, args.python), extras_variants(args.extras)
+        harness.plan(scenarios, args.versions, args.python, resolutions),
+        extras_variants(args.extras),
     )
+    if args.backend != "uv" and any(cell.resolution == "release-date" for cell in cells):
+        raise UsageError(
+            "release-date resolution needs --backend uv (pip has no --exclude-newer); "
+            "pass --resolution latest to run with virtualenv"
+        )
     idle_shard = False
     if args.shard is not None:
         planned = sum(cell.runnable for cell in cells)

@@ -127,6 +127,8 @@ def _evidence(observation: Observation, signatures: Mapping[str, str]) -> Eviden
 def _cell_view(cell: MergedCell, ident: str, column: int, scenario: ScenarioReport) -> CellView:
     first = cell.first
     label = f"{first.package} {first.version} · py{first.python} {first.platform}"
+    if first.variant:
+        label += f" {first.variant}"
     return CellView(
         id=ident,
         column=column,

@@ -48,7 +48,11 @@ def _timestamp(report: Report) -> str:
 
 def testcase_name(cell: CellResult) -> str:
     extras = f"[{','.join(cell.extras)}]" if cell.extras else ""
-    return f"{cell.package}{extras}=={cell.version} py{cell.python} {cell.platform}"
+    name = f"{cell.package}{extras}=={cell.version} py{cell.python} {cell.platform}"
+    axes = " ".join(f"{k}={v}" for k, v in cell.axes.items())
+    if cell.resolution != "latest":
+        axes = f"{axes} resolution={cell.resolution}".strip()
+    return f"{name} {axes}" if axes else name
 
 
 def _detail(cell: CellResult) -> str:

@@ -1,6 +1,7 @@
 """Merge results files (shards, platforms, days) into one set of cells.
 
-A cell is keyed by (scenario, package, version, python, platform, extras).
+A cell is keyed by (scenario, package, version, python, platform, extras, axes,
+resolution): `CellResult.key`.
 When two files hold the same key they are two observations of one cell: if
 they agree (same outcome, signature, fingerprint and expectation) the first is
 shown and the others are kept as corroboration; if they disagree the cell is a
@@ -18,11 +19,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.results import CellResult, RunResults, load_results
+from harness.results import CellKey, CellResult, RunResults, load_results
 
 CONFLICT = "conflict"
-
-CellKey = tuple[str, str, str, str, str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -146,6 +145,7 @@ def cell_sort_key(cell: CellResult) -> tuple[Any, ...]:
         version_key(cell.python),
         cell.platform,
         cell.extras,
+        cell.variant,
     )
 
 

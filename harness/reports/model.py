@@ -32,15 +32,19 @@ STORED = "as stored in the results files (scenario file not available)"
 
 @dataclass(frozen=True)
 class Column:
-    """One interpreter on one platform (with extras, if the scenario has any)."""
+    """One interpreter on one platform (with extras, matrix axis values and the
+    resolution mode, if the scenario has any: `CellResult.variant`)."""
 
     python: str
     platform: str
     extras: tuple[str, ...] = ()
+    variant: str = ""
 
     @property
     def label(self) -> str:
         label = f"py{self.python} {self.platform}"
+        if self.variant:
+            return f"{label} {self.variant}"
         return f"{label} [{','.join(self.extras)}]" if self.extras else label
 
 
@@ -186,12 +190,12 @@ def _grid(cells: Sequence[MergedCell]) -> tuple[list[Row], list[Column], Grid]:
     grid: Grid = {}
     for cell in cells:
         first = cell.first
-        column = Column(first.python, first.platform, first.extras)
+        column = Column(first.python, first.platform, first.extras, first.variant)
         grid[(Row(first.package, first.version), column)] = cell
     rows = sorted({row for row, _ in grid}, key=lambda r: (r.package, version_key(r.version)))
     columns = sorted(
         {column for _, column in grid},
-        key=lambda c: (version_key(c.python), c.platform, c.extras),
+        key=lambda c: (version_key(c.python), c.platform, c.extras, c.variant),
     )
     return rows, columns, grid
 

@@ -314,3 +314,24 @@ def test_cells_added_for_claims_inform_but_do_not_gate() -> None:
     (result,) = by_name[("port-zero-startup", "uvicorn==0.12.3 py3.8 linux")]
     assert isinstance(result, Skipped)
     assert (result.message or "").startswith("not gated, added to pin a claim edge: new-failure")
+
+
+def test_cells_that_differ_only_in_axes_or_resolution_get_their_own_columns(
+    tmp_path: Path,
+) -> None:
+    variants = [
+        cell("0.14.0", axes={"http": "h11"}),
+        cell("0.14.0", axes={"http": "httptools"}),
+        cell("0.14.0", axes={"http": "h11"}, resolution="release-date"),
+    ]
+    (scenario,) = report_of(results(variants)).scenarios
+    labels = [column.label for column in scenario.columns]
+    assert labels == [
+        "py3.8 linux http=h11",
+        "py3.8 linux http=h11 resolution=release-date",
+        "py3.8 linux http=httptools",
+    ]
+    assert len(scenario.grid) == 3
+    names = {testcase.name for suite in JUnitXml.fromstring(
+        render_junit(report_of(results(variants)))) for testcase in suite}  # fmt: skip
+    assert len(names) == 3

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.endpoints import Endpoint
 from harness.errors import ScenarioError
 from harness.network import PortAllocator
 from harness.runner import plan_launch, server_env
@@ -82,7 +83,8 @@ def test_launch_is_an_argument_list_with_an_allow_listed_environment(
     text = MINIMAL_SCENARIO.replace("[server]", '[server]\nenv = { GREETING = "hi; rm -rf /" }')
     scenario = load_scenario(write_scenario(text))
     python = tmp_path / "venv" / "bin" / "python"
-    launch = plan_launch(scenario, python, PortAllocator(), tmp_path)
+    endpoint = Endpoint.open(scenario.server, PortAllocator(), tmp_path)
+    launch = plan_launch(scenario, python, endpoint, tmp_path)
     assert launch.argv[:3] == [str(python), "-m", "uvicorn"]
     assert launch.argv[3:7] == ["hello:app", "--host", "127.0.0.1", "--port"]
     env = server_env(scenario, python)
