@@ -414,7 +414,8 @@ class _Cell:
     def _not_ready(self, waiting_for: str, timed_out: str) -> None:
         """`waiting_for`: what never happened; `timed_out`: the detail if time ran out."""
         if self.process.poll() is not None:
-            detail = f"exited with code {self.process.returncode} before {waiting_for}"
+            code = self.process.returncode
+            detail = f"exited with code {code} before it was ready (waiting for {waiting_for})"
         elif self.cancel.is_set():
             detail = "interrupted before the server was ready"
         else:
