@@ -109,8 +109,10 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy strict, and actionlint on the CI workflows."""
     session.install(".[lint]", "nox")
-    session.run("ruff", "check", "harness", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "harness", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "harness", "tests", "benchmarks", "tools", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "harness", "tests", "benchmarks", "tools", "noxfile.py"
+    )
     session.run("mypy")
     session.run("actionlint", *WORKFLOWS)
 

@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "each claim is judged over all of them")  # fmt: skip
     add_scenario_dirs(parser)
     parser.add_argument(
+        "--regenerate",
+        metavar="COMMAND",
+        help="the command the table says regenerates it (default: this command)",
+    )
+    parser.add_argument(
         "--write",
         type=Path,
         metavar="FILE",
@@ -41,8 +46,10 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     rows = range_rows(report)
     if not rows:
         raise EmptySelectionError("no claim verdicts in these results: nothing to tabulate")
-    regenerate = "python -m harness ranges " + " ".join(str(p) for p in args.results)
-    if args.write is not None:
+    regenerate = args.regenerate or "python -m harness ranges " + " ".join(
+        str(p) for p in args.results
+    )
+    if args.write is not None and not args.regenerate:
         regenerate += f" --write {args.write}"
     table = render_table(rows, regenerate)
     if args.write is None:
