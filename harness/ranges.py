@@ -120,6 +120,29 @@ def _commands(scenario: ScenarioReport, command_of: dict[str, str]) -> set[str]:
     }
 
 
+#: Options that do not change what is observed, left out of the commands shown.
+_LOCAL_OPTIONS = frozenset({"--cache-dir", "--json", "--jobs", "-j", "--html", "--junit",
+                            "--markdown"})  # fmt: skip
+
+
+def shown_command(command: str) -> str:
+    """The command without machine-local options (cache, output files, parallelism)."""
+    words = command.split(" ")
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in _LOCAL_OPTIONS:
+            skip = True
+            continue
+        if word.split("=", 1)[0] in _LOCAL_OPTIONS:
+            continue
+        kept.append(word)
+    return " ".join(kept)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -139,7 +162,9 @@ def render_table(rows: Sequence[RangeRow], regenerate: str) -> str:
             row.verdict, row.where, row.below,
         )  # fmt: skip
         lines.append("| " + " | ".join(_cell(part) for part in parts) + " |")
-    commands = sorted({line for row in rows for line in row.command.splitlines() if line})
+    commands = sorted(
+        {shown_command(line) for row in rows for line in row.command.splitlines() if line}
+    )
     if commands:
         lines += ["", "Observed with:", ""]
         lines += [f"    {command}" for command in commands]

@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import UsageError
-from harness.ranges import END, START, range_rows, render_table, replace_block
+from harness.ranges import END, START, range_rows, render_table, replace_block, shown_command
 from harness.reports.merge import merge_results
 from harness.reports.model import Report, build_report
 from harness.results import CellResult, RunResults, write_results
@@ -100,3 +100,9 @@ def test_ranges_command_writes_the_block(tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     write_results(empty, RunResults(cells=[]))
     assert main(["ranges", str(empty)]) == 3
+
+
+def test_commands_are_shown_without_machine_local_options() -> None:
+    command = ("python -m harness run --scenario x --cache-dir /tmp/c --json /tmp/r.json "
+               "--jobs 3 --versions >=0.1 --html=r.html")  # fmt: skip
+    assert shown_command(command) == "python -m harness run --scenario x --versions >=0.1"
