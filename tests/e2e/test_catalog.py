@@ -123,7 +123,9 @@ def test_uds_startup_regression(cache_dir: Path, tmp_path: Path) -> None:
     assert checks(good)["socket-file-while-running"]["ok"]
     verdict = claims(run)["uds-create-server-path"]
     assert verdict["verdict"] == "refined"
-    assert (verdict["first_bad"], verdict["first_good_after"]) == ("0.17.3", "0.17.4")
+    # Claim narrowing adds 0.17.2 (between the passing 0.17.1 and the failing 0.17.3).
+    assert (verdict["first_bad"], verdict["first_good_after"]) == ("0.17.2", "0.17.4")
+    assert by_key["0.17.2/py3.12"]["origin"] == "narrowing"
 
 
 @pytest.fixture
@@ -265,3 +267,20 @@ def test_ctrl_c_reaches_servers_of_a_background_harness(cache_dir: Path, tmp_pat
     assert completed.returncode == 0, completed.stdout + completed.stderr
     (cell,) = json.loads(results.read_text())["cells"]
     assert cell["outcome"] == "known-failure" and cell["exit_code"] == 1
+
+
+def test_bisect_probes_the_variants_where_the_failure_can_occur(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    """wsgi-interface's h11 signature: only the http=h11 cells are probed."""
+    args = ["bisect", "wsgi-interface", "--signature", "wsgi-scope-keyerror", "--python", "3.8",
+            "--versions", ">=0.11.5,<=0.11.8"]  # fmt: skip
+    run = run_cli(args, cache_dir, tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    data = run.results
+    assert data is not None
+    assert {cell["axes"]["http"] for cell in data["cells"]} == {"h11"}
+    (claim,) = data["claims"]
+    assert (claim["last_good_before"], claim["first_bad"]) == ("0.11.5", "0.11.6")
+    assert (claim["last_bad"], claim["first_good_after"]) == ("0.11.7", "0.11.8")
+    assert "last good 0.11.5 -> first bad 0.11.6" in run.stdout
