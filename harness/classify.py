@@ -100,15 +100,17 @@ def match_signature(
     output: str,
     platform: str | CellContext,
     failed_checks: Iterable[str] = (),
+    passed_checks: Iterable[str] = (),
 ) -> tuple[Signature | None, list[Signature]]:
     """The first applicable signature that matches, and matching ones that do not
     apply here (another platform, Python or axis value)."""
     context = platform if isinstance(platform, CellContext) else CellContext(platform)
     failed = tuple(failed_checks)
+    passed = tuple(passed_checks)
     matched: Signature | None = None
     elsewhere: list[Signature] = []
     for signature in scenario.signatures:
-        if not signature.matches(output, failed):
+        if not signature.matches(output, failed, passed):
             continue
         if signature.applies_in(context):
             matched = matched or signature
@@ -159,7 +161,10 @@ def _classify_observation(
     if observation.port_conflict is not None:
         return Verdict(ERROR, None, None, False, observation.port_conflict)
     failed_names = [check.name for check in observation.failed_checks]
-    signature, _ = match_signature(scenario, observation.output, platform, failed_names)
+    passed_names = [check.name for check in observation.checks if check.ok]
+    signature, _ = match_signature(
+        scenario, observation.output, platform, failed_names, passed_names
+    )
     if observation.all_ok:
         reason = "every expectation held"
         if signature is not None:

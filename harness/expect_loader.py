@@ -353,10 +353,12 @@ def parse_signatures(
             raise table.error("introduced_in", "must be older than fixed_in")
         pattern = table.opt_regex("pattern")
         checks = table.strings("checks")
-        for name in checks:
-            if name not in check_ids:
-                known = ", ".join(sorted(check_ids))
-                raise table.error("checks", f"no check is named {name!r} (known: {known})")
+        passed_checks = table.strings("passed_checks")
+        for key, names in (("checks", checks), ("passed_checks", passed_checks)):
+            for name in names:
+                if name not in check_ids:
+                    known = ", ".join(sorted(check_ids))
+                    raise table.error(key, f"no check is named {name!r} (known: {known})")
         if pattern is None and not checks:
             raise table.error("pattern", "is required (or `checks`: ids of failed expectations)")
         signatures.append(
@@ -367,6 +369,7 @@ def parse_signatures(
                 claim=claim,
                 description=table.string("description", ""),
                 checks=checks,
+                passed_checks=passed_checks,
                 python=table.specifier("python"),
                 when=_parse_when(table.table("when"), axis_values),
                 flaky=table.boolean("flaky"),

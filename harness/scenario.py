@@ -78,6 +78,9 @@ class Signature:
     description: str = ""
     #: Names (ids) of checks that must all have failed for the signature to match.
     checks: tuple[str, ...] = ()
+    #: Names of checks that must all have passed: what shows the server otherwise
+    #: worked (so a release that cannot run the app at all is not this bug).
+    passed_checks: tuple[str, ...] = ()
     #: The Pythons it can occur on (None: all).
     python: SpecifierSet | None = None
     #: Axis -> the values it can occur with (e.g. {"resolution": {"latest"}}).
@@ -101,13 +104,18 @@ class Signature:
             return False
         return all(context.axes.get(axis) in values for axis, values in self.when.items())
 
-    def matches(self, output: str, failed_checks: Iterable[str]) -> bool:
-        """The evidence shows this failure: the pattern is in the output and
-        every named check failed (either may be absent, not both)."""
+    def matches(
+        self, output: str, failed_checks: Iterable[str], passed_checks: Iterable[str] = ()
+    ) -> bool:
+        """The evidence shows this failure: the pattern is in the output, every
+        check in `checks` failed and every one in `passed_checks` passed."""
         if self.pattern is not None and not self.pattern.search(output):
             return False
         failed = set(failed_checks)
-        return all(name in failed for name in self.checks)
+        passed = set(passed_checks)
+        return all(name in failed for name in self.checks) and all(
+            name in passed for name in self.passed_checks
+        )
 
     def scope(self) -> str:
         """Where it applies, beyond platforms: `python<3.11, resolution=latest`."""

@@ -46,7 +46,10 @@ def test_every_signature_has_a_positive_fixture() -> None:
 def test_fixture_matches_exactly_its_signature(entry: dict[str, Any]) -> None:
     text = (FIXTURES / entry["file"]).read_text(encoding="utf-8")
     failed = entry.get("failed_checks", [])
-    matched = {f"{scenario}/{sig.id}" for scenario, sig in SIGNATURES if sig.matches(text, failed)}
+    passed = entry.get("passed_checks", [])
+    matched = {
+        f"{scenario}/{sig.id}" for scenario, sig in SIGNATURES if sig.matches(text, failed, passed)
+    }
     own = {name for name in matched if name.startswith(entry["scenario"] + "/")}
     expected = {f"{entry['scenario']}/{entry['signature']}"} if entry["signature"] else set()
     assert own == expected

@@ -95,6 +95,8 @@ def test_listen_modes_and_their_placeholders(write_scenario: WriteScenario) -> N
          "signature[0].checks", "no check is named 'nope'"),
         (TCP, "[[signature]]\nid = 's'\nfixed_in = '1.0'\n", "signature[0].pattern",
          "is required"),
+        (TCP, "[[signature]]\nid = 's'\npattern = 'x'\npassed_checks = ['nope']\n",
+         "signature[0].passed_checks", "no check is named 'nope'"),
         (TCP, "[[signature]]\nid = 's'\npattern = 'x'\npython = 'three'\n",
          "signature[0].python", "not a version range"),
         (TCP, "[[signature]]\nid = 's'\npattern = 'x'\nwhen = { http = 'h2' }\n",

@@ -120,8 +120,11 @@ def test_missing_scenario_python_becomes_a_skip() -> None:
     assert {c.python.label for c in cells} == {"3.10", "3.12"}
 
 
-def observation(output: str, failed: list[str]) -> Observation:
-    checks = tuple(Check(name, False, "bad") for name in failed) or (Check("ready", True),)
+def observation(
+    output: str, failed: list[str], passed: tuple[str, ...] = ("ready",)
+) -> Observation:
+    checks = tuple(Check(name, False, "bad") for name in failed)
+    checks += tuple(Check(name, True) for name in passed)
     return Observation(checks, True, False, False, 0, 1.0, output)
 
 
@@ -140,14 +143,14 @@ def test_scoped_signature_only_counts_where_it_applies() -> None:
 
 def test_check_based_signature_classifies_client_side_evidence() -> None:
     scenario = BUILTIN["pipelined-requests"]
-    verdict = classify(
-        scenario, Version("0.27.0"), "linux", observation("", ["both-pipelined-answered"])
-    )
+    dropped = observation("", ["both-pipelined-answered"], ("ready", "single-request-served"))
+    verdict = classify(scenario, Version("0.27.0"), "linux", dropped)
     assert verdict.outcome == KNOWN_FAILURE and verdict.expected
-    late = classify(
-        scenario, Version("0.27.1"), "linux", observation("", ["both-pipelined-answered"])
-    )
+    late = classify(scenario, Version("0.27.1"), "linux", dropped)
     assert late.outcome == KNOWN_FAILURE and not late.expected
+    # A release that cannot serve the app at all fails both: not this bug.
+    broken = observation("", ["both-pipelined-answered", "single-request-served"])
+    assert classify(scenario, Version("0.5.2"), "linux", broken).outcome == NEW_FAILURE
 
 
 def result(
