@@ -19,7 +19,10 @@ def gate(
     project: Path, cache_dir: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, str, dict[str, object] | None]:
     results = project / "gate.json"
-    argv = [sys.executable, "-m", "harness", "gate", *args]
+    # The two seed scenarios: what the assertions below are about (the catalog's
+    # other scenarios have cases of their own).
+    seeds = ["--scenario", "port-zero-startup", "--scenario", "two-worker-startup"]
+    argv = [sys.executable, "-m", "harness", "gate", *seeds, *args]
     argv += ["--cache-dir", str(cache_dir), "--json", str(results)]
     completed = subprocess.run(
         argv, cwd=ROOT, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,

@@ -34,7 +34,8 @@ def cell_set(cells: list[dict[str, object]]) -> set[tuple[object, ...]]:
 def test_four_shards_merged_equal_the_unsharded_run(
     tmp_path: Path, cache_dir: Path, oldest: str, newest: str
 ) -> None:
-    selection = ["--versions", "0.13.4,0.14.0", "--python", oldest, "--python", newest]
+    selection = ["--scenario", "port-zero-startup", "--scenario", "two-worker-startup",
+                 "--versions", "0.13.4,0.14.0", "--python", oldest, "--python", newest]  # fmt: skip
     whole = run_cli(["run", *selection], cache_dir, tmp_path / "whole")
     assert whole.code == 0, whole.stdout + whole.stderr
     assert whole.results is not None
