@@ -7,7 +7,7 @@
   server's standard input or as an inherited descriptor.  The harness closes
   its own copy once the server has started, so only the server holds it.
 
-A `Target` is the resolved address probes connect to.
+An `Address` is the resolved address probes connect to.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ UDS_NAME = "server.sock"
 
 
 @dataclass(frozen=True)
-class Target:
+class Address:
     """An address probes can connect to: TCP host:port or a Unix socket path."""
 
     host: str
@@ -129,18 +129,18 @@ class Endpoint:
 
     def target(
         self, announced_host: str | None = None, announced_port: int | None = None
-    ) -> Target:
+    ) -> Address:
         if self.uds is not None:
-            return Target(self.host, uds=str(self.uds))
+            return Address(self.host, uds=str(self.uds))
         host = announced_host or self.host
         if host in ("0.0.0.0", "::", "localhost"):
             host = self.host
         port = announced_port if announced_port is not None else self.port
-        return Target(host, port)
+        return Address(host, port)
 
 
 def wait_until_accepting(
-    target: Target, timeout_s: float, give_up: Callable[[float], bool]
+    target: Address, timeout_s: float, give_up: Callable[[float], bool]
 ) -> bool:
     """Connect until it works or `timeout_s` passes (TCP or Unix socket).
 

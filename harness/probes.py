@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from harness.endpoints import Target
+from harness.endpoints import Address
 from harness.observation import Check
 from harness.scenario import HttpProbe
 
@@ -33,7 +33,7 @@ def _preview(body: str) -> str:
     return body if len(body) <= _BODY_PREVIEW else body[:_BODY_PREVIEW] + "..."
 
 
-def _client(target: Target, timeout_s: float) -> httpx.Client:
+def _client(target: Address, timeout_s: float) -> httpx.Client:
     # trust_env=False: a proxy from the user's environment must never see loopback probes.
     transport = httpx.HTTPTransport(uds=target.uds) if target.uds is not None else None
     return httpx.Client(timeout=timeout_s, trust_env=False, transport=transport)
@@ -58,7 +58,7 @@ def json_problems(expected: Mapping[str, Any], actual: Any, where: str = "") -> 
 class ProbeSessions:
     """One httpx client per named session (plus a fresh one per unnamed probe)."""
 
-    def __init__(self, target: Target, timeout_s: float, cancel: threading.Event) -> None:
+    def __init__(self, target: Address, timeout_s: float, cancel: threading.Event) -> None:
         self.target = target
         self.timeout_s = timeout_s
         self.cancel = cancel
@@ -165,5 +165,5 @@ def _timed_out(name: str, timeout_s: float, received: bytearray) -> Check:
 
 def run_http_probe(probe: HttpProbe, host: str, port: int, timeout_s: float) -> Check:
     """One probe on its own connection (for callers outside a cell run)."""
-    with ProbeSessions(Target(host, port), timeout_s, threading.Event()) as sessions:
+    with ProbeSessions(Address(host, port), timeout_s, threading.Event()) as sessions:
         return sessions.run(probe)

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from harness.endpoints import Target
+from harness.endpoints import Address
 from harness.observation import Check
 from harness.scenario import RawExchange
 
@@ -37,7 +37,7 @@ class RawResult:
         return shown
 
 
-def exchange(target: Target, raw: RawExchange, cancel: threading.Event) -> RawResult:
+def exchange(target: Address, raw: RawExchange, cancel: threading.Event) -> RawResult:
     """Write, then read until EOF, the `until` pattern, `max_bytes` or `read_s`."""
     started = time.monotonic()
     received = bytearray()
@@ -76,7 +76,7 @@ def exchange(target: Target, raw: RawExchange, cancel: threading.Event) -> RawRe
     return RawResult(bytes(received), False, time.monotonic() - started)
 
 
-def raw_check(target: Target, raw: RawExchange, cancel: threading.Event) -> Check:
+def raw_check(target: Address, raw: RawExchange, cancel: threading.Event) -> Check:
     result = exchange(target, raw, cancel)
     if result.error is not None:
         return Check(raw.id, False, result.error)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.endpoints import Endpoint, Target, wait_until_accepting
+from harness.endpoints import Address, Endpoint, wait_until_accepting
 from harness.exclusive import ResourceLocks
 from harness.launchers import NATIVE, Launcher
 from harness.network import (
@@ -423,7 +423,7 @@ class _Cell:
             detail = timed_out
         self.checks.append(Check("ready", False, detail, timed_out=self.ready_timed_out))
 
-    def _await_ready(self) -> Target | None:
+    def _await_ready(self) -> Address | None:
         """The ready line (if the scenario has one), then an accepted connection."""
         limits = self.scenario.limits
         pattern = self.scenario.server.ready_pattern
@@ -482,7 +482,7 @@ class _Cell:
         self.checks.extend(self._socket_checks(target.port if target.uds is None else None))
         return target
 
-    def _probe(self, target: Target) -> None:
+    def _probe(self, target: Address) -> None:
         scenario = self.scenario
         limits = scenario.limits
         with ProbeSessions(target, limits.probe_s, self.cancel) as sessions:

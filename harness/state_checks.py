@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.endpoints import Target
+from harness.endpoints import Address
 from harness.observation import Check
 from harness.scenario import ImportExpectation, ListeningExpectation, PathExpectation
 from harness.templates import render
@@ -26,7 +26,7 @@ IMPORT_LOG_ENV = "HARNESS_IMPORT_LOG"
 
 
 def listening_check(expectation: ListeningExpectation) -> Check:
-    accepting = Target(expectation.host, expectation.port).can_connect(timeout_s=0.5)
+    accepting = Address(expectation.host, expectation.port).can_connect(timeout_s=0.5)
     address = f"{expectation.host}:{expectation.port}"
     ok = accepting == expectation.accepting
     detail = f"{address} {'accepts' if accepting else 'refuses'} connections"
@@ -38,7 +38,7 @@ def listening_check(expectation: ListeningExpectation) -> Check:
 def in_use_before_start(expectation: ListeningExpectation) -> Check | None:
     """A failed check when a must-stay-free address is taken before the server starts:
     the cell cannot tell what the server did, so it must not pass."""
-    if expectation.accepting or not Target(expectation.host, expectation.port).can_connect():
+    if expectation.accepting or not Address(expectation.host, expectation.port).can_connect():
         return None
     address = f"{expectation.host}:{expectation.port}"
     return Check(

@@ -15,7 +15,7 @@ import socket
 import struct
 import time
 
-from harness.endpoints import Target
+from harness.endpoints import Address
 from harness.observation import Check
 from harness.scenario import WebSocketProbe
 
@@ -105,7 +105,7 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return int(parts[1]), headers
 
 
-def websocket_check(target: Target, probe: WebSocketProbe, timeout_s: float) -> Check:
+def websocket_check(target: Address, probe: WebSocketProbe, timeout_s: float) -> Check:
     """Handshake, optionally one text message and its answer; never raises."""
     key = base64.b64encode(os.urandom(16)).decode()
     lines = [

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.endpoints import Target
+from harness.endpoints import Address
 from harness.raw_probe import raw_check
 from harness.scenario import RawExchange, RawMatch, WebSocketProbe
 from harness.websocket_probe import accept_key, websocket_check
@@ -19,12 +19,12 @@ Handler = Callable[[socket.socket], None]
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Handler], Target]]:
+def serve() -> Iterator[Callable[[Handler], Address]]:
     """Start a one-connection loopback server running `handler`; returns its target."""
     listeners: list[socket.socket] = []
     threads: list[threading.Thread] = []
 
-    def start(handler: Handler) -> Target:
+    def start(handler: Handler) -> Address:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -38,7 +38,7 @@ def serve() -> Iterator[Callable[[Handler], Target]]:
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         threads.append(thread)
-        return Target("127.0.0.1", listener.getsockname()[1])
+        return Address("127.0.0.1", listener.getsockname()[1])
 
     yield start
     for thread in threads:
@@ -63,7 +63,7 @@ def exchange(**kwargs: object) -> RawExchange:
     return RawExchange(**fields)  # type: ignore[arg-type]
 
 
-def test_raw_counts_matches_and_sees_the_close(serve: Callable[[Handler], Target]) -> None:
+def test_raw_counts_matches_and_sees_the_close(serve: Callable[[Handler], Address]) -> None:
     def answer_twice(connection: socket.socket) -> None:
         read_request(connection)
         connection.sendall(b"HTTP/1.1 200 OK\r\n\r\nhiHTTP/1.1 200 OK\r\n\r\nhi")
@@ -79,7 +79,7 @@ def test_raw_counts_matches_and_sees_the_close(serve: Callable[[Handler], Target
     assert "closed by the server" in check.detail
 
 
-def test_raw_failure_shows_what_arrived(serve: Callable[[Handler], Target]) -> None:
+def test_raw_failure_shows_what_arrived(serve: Callable[[Handler], Address]) -> None:
     def answer_once_and_hang(connection: socket.socket) -> None:
         read_request(connection)
         connection.sendall(b"HTTP/1.1 200 OK\r\nInjected: yes\r\n\r\nhi")
@@ -99,7 +99,7 @@ def test_raw_failure_shows_what_arrived(serve: Callable[[Handler], Target]) -> N
     assert "Injected: yes" in check.detail  # the evidence
 
 
-def test_raw_until_stops_reading_early(serve: Callable[[Handler], Target]) -> None:
+def test_raw_until_stops_reading_early(serve: Callable[[Handler], Address]) -> None:
     done = threading.Event()
 
     def answer_and_keep_open(connection: socket.socket) -> None:
@@ -120,7 +120,7 @@ def test_raw_connect_failure_is_a_failed_check() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    check = raw_check(Target("127.0.0.1", port), exchange(), threading.Event())
+    check = raw_check(Address("127.0.0.1", port), exchange(), threading.Event())
     assert not check.ok and "connect failed" in check.detail
 
 
@@ -146,7 +146,7 @@ def websocket_server(subprotocol: str | None, accept: str | None = None) -> Hand
     return handle
 
 
-def test_websocket_handshake_subprotocol_and_echo(serve: Callable[[Handler], Target]) -> None:
+def test_websocket_handshake_subprotocol_and_echo(serve: Callable[[Handler], Address]) -> None:
     target = serve(websocket_server("chat"))
     probe = WebSocketProbe("ws", "/ws", ("chat", "superchat"), subprotocol="chat",
                            send="hello", receive="hello")  # fmt: skip
@@ -155,7 +155,7 @@ def test_websocket_handshake_subprotocol_and_echo(serve: Callable[[Handler], Tar
     assert "'chat'" in check.detail and "'hello'" in check.detail
 
 
-def test_websocket_wrong_subprotocol_and_bad_accept(serve: Callable[[Handler], Target]) -> None:
+def test_websocket_wrong_subprotocol_and_bad_accept(serve: Callable[[Handler], Address]) -> None:
     target = serve(websocket_server(None, accept="bogus"))
     probe = WebSocketProbe("ws", "/", ("chat",), subprotocol="chat")
     check = websocket_check(target, probe, timeout_s=3)
@@ -164,7 +164,7 @@ def test_websocket_wrong_subprotocol_and_bad_accept(serve: Callable[[Handler], T
     assert "subprotocol '', wanted 'chat'" in check.detail
 
 
-def test_websocket_refused_upgrade(serve: Callable[[Handler], Target]) -> None:
+def test_websocket_refused_upgrade(serve: Callable[[Handler], Address]) -> None:
     def refuse(connection: socket.socket) -> None:
         read_request(connection)
         connection.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
