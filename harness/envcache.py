@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from packaging.version import Version
 
 from harness.atomic import write_text_atomic
@@ -175,6 +174,8 @@ class EnvCache:
         for env_dir in sorted(self.root.iterdir()):
             if not env_dir.is_dir() or (env_dir / MARKER).exists():
                 continue
+            from filelock import FileLock, Timeout  # only needed when building
+
             lock = FileLock(str(self.root / f"{env_dir.name}.lock"))
             try:
                 lock.acquire(timeout=0)
@@ -195,6 +196,8 @@ class EnvCache:
             return cached
         name = spec.dirname()
         self.root.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock, Timeout  # imported here: warm runs never build
+
         with self._thread_lock(name):
             lock = FileLock(str(self.root / f"{name}.lock"))
             deadline = time.monotonic() + LOCK_WAIT_S

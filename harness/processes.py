@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import os
 import secrets
+import select
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from typing import IO, Any
 
 import psutil
 
+from harness import proctable
 from harness.platform_procs import CONTROL
 
 _IS_WINDOWS = sys.platform == "win32"
@@ -176,6 +178,36 @@ def spawn(
     return process
 
 
+def wait_exit(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    """Wait up to `timeout_s` for `process` to exit (and reap it); True if it did.
+
+    `Popen.wait(timeout)` polls with sleeps of up to 50 ms, so it notices an
+    exit late; on Linux a pidfd wakes us at the exit itself.  Elsewhere, or if
+    the pidfd cannot be had, it falls back to `Popen.wait`.
+    """
+    if process.poll() is not None:
+        return True
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None and timeout_s > 0:
+        try:
+            fd = pidfd_open(process.pid)
+        except OSError:
+            fd = -1  # already reaped, or not supported by this kernel
+        if fd >= 0:
+            try:
+                poller = select.poll()
+                poller.register(fd, select.POLLIN)
+                poller.poll(int(timeout_s * 1000) + 1)
+            finally:
+                os.close(fd)
+            return process.poll() is not None
+    try:
+        process.wait(timeout=max(0.0, timeout_s))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def marked_processes(run_id: str | None = None, token: str | None = None) -> list[psutil.Process]:
     """Live processes whose environment carries this run id or spawn token.
 
@@ -185,6 +217,11 @@ def marked_processes(run_id: str | None = None, token: str | None = None) -> lis
     """
     if run_id is None and token is None:
         return []
+    markers = [(RUN_ENV, run_id)] if run_id is not None else []
+    markers += [(SPAWN_ENV, token)] if token is not None else []
+    listed = proctable.pids()
+    if listed is not None:
+        return _as_processes(proctable.marked_pids(listed, markers))
     found = []
     me = os.getpid()
     for process in psutil.process_iter():
@@ -203,6 +240,12 @@ def marked_processes(run_id: str | None = None, token: str | None = None) -> lis
 
 def session_members(leader_pid: int) -> list[psutil.Process]:
     """Processes in the session led by `leader_pid`, plus its known descendants."""
+    listed = proctable.pids()
+    if listed is not None:
+        found = proctable.in_session(listed, leader_pid)
+        if leader_pid in found:  # alive: its descendants may have left the session
+            found |= proctable.descendants(proctable.read(listed), leader_pid)
+        return _as_processes(found)
     members: dict[int, psutil.Process] = {}
     try:
         leader = psutil.Process(leader_pid)
@@ -221,7 +264,23 @@ def session_members(leader_pid: int) -> list[psutil.Process]:
     return list(members.values())
 
 
+def _as_processes(pids: Iterable[int]) -> list[psutil.Process]:
+    processes = []
+    for pid in sorted(pids):
+        try:
+            processes.append(psutil.Process(pid))
+        except psutil.Error:
+            continue  # exited meanwhile
+    return processes
+
+
 def _members(leader_pid: int, token: str | None, deep: bool) -> list[psutil.Process]:
+    listed = proctable.pids()
+    if listed is not None:  # one listing of /proc for both questions
+        found = {process.pid for process in session_members(leader_pid)}
+        if deep and token is not None:
+            found |= proctable.marked_pids(listed, [(SPAWN_ENV, token)])
+        return _as_processes(found)
     members = {process.pid: process for process in session_members(leader_pid)}
     if deep and token is not None:
         for process in marked_processes(token=token):

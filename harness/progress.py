@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
     from harness.plan import Cell
@@ -72,6 +71,15 @@ class RichProgress:
     """A live progress bar with the cells currently building or running."""
 
     def __init__(self, console: Console) -> None:
+        # Imported here: runs in CI and pipes never draw a bar.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.console = console
         self._progress = Progress(
             TextColumn("[bold]cells"),

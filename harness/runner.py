@@ -37,6 +37,7 @@ from harness.network import (
 from harness.observation import Check, Observation
 from harness.output import LineWatch, OutputCapture
 from harness.probes import ProbeSessions
+from harness.probes import prewarm as prewarm_probes
 from harness.processes import (
     REGISTRY,
     alive_members,
@@ -45,6 +46,7 @@ from harness.processes import (
     signal_group,
     signal_parent,
     spawn,
+    wait_exit,
 )
 from harness.raw_probe import raw_check
 from harness.runs import scratch_root as machine_scratch_root
@@ -156,19 +158,13 @@ def _log_waitable(expectation: LogExpectation, watch: LineWatch) -> bool:
 
 
 def _exited_within(process: subprocess.Popen[bytes], delay: float) -> bool:
-    try:
-        process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        return False
-    return True
+    return wait_exit(process, delay)
 
 
 def _wait_session(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
     """Wait for the leader and then every session member, within `timeout_s`."""
     deadline = time.monotonic() + timeout_s
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
+    if not wait_exit(process, timeout_s):
         return False
     delay = 0.005
     while alive_members(process.pid):
@@ -217,6 +213,7 @@ class CellRunner:
         self.scratch_root = scratch_root
         self.fixed_ports = FixedPortLocks(machine_scratch_root() / "ports")
         self.resources = ResourceLocks(machine_scratch_root() / "resources")
+        threading.Thread(target=prewarm_probes, name="prewarm-probes", daemon=True).start()
 
     def run(
         self,

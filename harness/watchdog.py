@@ -13,9 +13,6 @@ import signal
 import sys
 from pathlib import Path
 
-from harness.atomic import write_text_atomic
-from harness.runs import REAPED, RunRecord, reap_run, remove_scratch, utc_now
-
 
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the harness's business
@@ -28,6 +25,11 @@ def main(argv: list[str]) -> int:
         said = sys.stdin.buffer.read()  # returns at EOF: the harness exited or closed it
     if b"done" in said:
         return 0
+    # Imported only now: a watchdog starts with every run, and most runs end well,
+    # so its start-up stays a bare interpreter's (no psutil, no harness modules).
+    from harness.atomic import write_text_atomic
+    from harness.runs import REAPED, RunRecord, reap_run, remove_scratch, utc_now
+
     record = RunRecord.load(path)
     if record is None:
         return 0  # the harness finished its clean-up before it died

@@ -12,9 +12,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from harness.atomic import write_text_atomic
 from harness.claims import CONFIRMED, CONTRADICTED, REFINED
@@ -22,6 +20,9 @@ from harness.classify import PASS, last_exception
 from harness.matrix import OUTCOME_STYLE
 from harness.reports.merge import MergedCell, Observation, version_key
 from harness.reports.model import Report, ScenarioReport
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Longer words than the terminal's, for the page and its legend.
 OUTCOME_WORDS: dict[str, str] = {
@@ -49,6 +50,8 @@ def outcome_word(outcome: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # only runs that write HTML pay for it
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.reports", "templates"),
         autoescape=True,
