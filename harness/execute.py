@@ -204,6 +204,7 @@ class Executor:
         restore: list[tuple[int, Any]] = []
         try:
             to_build: dict[str, tuple[EnvSpec, list[int]]] = {}
+            ready: list[tuple[int, BuiltEnv]] = []
             for position, cell in enumerate(cells):
                 if not cell.runnable:
                     finished.put((position, skipped_result(cell)))
@@ -211,7 +212,7 @@ class Executor:
                 spec = self._spec(cell)
                 env = self.env_cache.lookup(spec)
                 if env is not None:
-                    self._queue_run(runs, finished, position, cell, env)
+                    ready.append((position, env))
                 else:
                     to_build.setdefault(spec.dirname(), (spec, []))[1].append(position)
             for spec, positions in to_build.values():
@@ -219,6 +220,10 @@ class Executor:
                 builds.submit(
                     cost, functools.partial(self._build, spec, positions, cells, runs, finished)
                 )
+            # Costliest first from the start: the first cells begin as they are queued.
+            ready.sort(key=lambda item: -self.cost(cells[item[0]]))
+            for position, env in ready:
+                self._queue_run(runs, finished, position, cells[position], env)
             reported = 0
             while reported < len(cells):
                 try:
