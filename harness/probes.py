@@ -13,7 +13,6 @@ that (or that it was closed in between).
 
 from __future__ import annotations
 
-import functools
 import json
 import ssl
 import threading
@@ -37,12 +36,19 @@ def _preview(body: str) -> str:
     return body if len(body) <= _BODY_PREVIEW else body[:_BODY_PREVIEW] + "..."
 
 
-@functools.cache
+_context_lock = threading.Lock()
+_context: ssl.SSLContext | None = None
+
+
 def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every probe.  Probes speak plain HTTP to loopback, but
-    an httpx client builds a context (loading the CA store) on creation unless
-    given one: ~80 ms of CPU per probe otherwise."""
-    return ssl.create_default_context()
+    """One TLS context for every probe, built once.  Probes speak plain HTTP to
+    loopback, but an httpx client builds a context (loading the CA store) on
+    creation unless given one: ~30-80 ms of CPU per probe otherwise."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = ssl.create_default_context()
+        return _context
 
 
 def prewarm() -> None:

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from harness.commands import bisect, gate, listing, plan, ranges, report, run, versions
+from harness.commands import bisect, cache, gate, listing, plan, ranges, report, run, versions
 
-COMMANDS: tuple[ModuleType, ...] = (run, bisect, gate, report, plan, listing, ranges, versions)
+COMMANDS: tuple[ModuleType, ...] = (
+    run,
+    bisect,
+    gate,
+    report,
+    plan,
+    listing,
+    ranges,
+    versions,
+    cache,
+)
