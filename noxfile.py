@@ -1,4 +1,4 @@
-"""Sessions: regress (default), bisect, report, gate, tests, lint.
+"""Sessions: regress (default), bisect, report, gate, tests, lint, bench.
 
 `nox -s regress -- ARGS` passes ARGS to `python -m harness run`; it writes
 reports/results.json and reports/index.html unless ARGS name other paths.
@@ -9,6 +9,7 @@ merges results files into reports.  `nox -s gate -- --candidate uvicorn==X
 nox was started, so it can run from your project).  The harness's
 exit code (0 clean, 1 regression, 2 infrastructure, 3 usage, 130 interrupted)
 is the session's exit code, so CI can tell a regression from a broken index.
+`nox -s bench -- ARGS` passes ARGS to benchmarks/bench.py (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ def tests(session: nox.Session) -> None:
     """Unit tests and end-to-end tests against real uvicorn releases."""
     session.install(".[test]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The matrix five ways (harness cold/warm, nox + virtualenv, nox + uv, a minimal
+    driver) with medians and ratios, then planning and reporting at 2,400 cells.
+    Takes a while (the nox + virtualenv runs alone take minutes); prints figures."""
+    # Installed with its bytecode: a user's PYTHONDONTWRITEBYTECODE must not make
+    # the tools recompile themselves on every start of every way.
+    session.install(".", "nox", env={"UV_COMPILE_BYTECODE": "1"})
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+    session.run("python", "benchmarks/scale.py")
 
 
 @nox.session

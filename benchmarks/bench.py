@@ -26,6 +26,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -45,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT))  # measure this checkout's harness
+
+from packaging.version import Version  # noqa: E402
 
 from harness.interpreters import InterpreterFinder  # noqa: E402
 
@@ -239,18 +242,17 @@ def describe_machine(workdir: Path) -> list[str]:
 
     uv_cache = Path(version(["uv", "cache", "dir"]))
     same_fs = "?"
-    try:
+    with contextlib.suppress(OSError):
         same_fs = "yes" if uv_cache.stat().st_dev == workdir.stat().st_dev else "no"
-    except OSError:
-        pass
     memory = first("/proc/meminfo", "MemTotal")
+    tool = [sys.executable, "-m"]
     return [
         f"CPU: {first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} logical core(s)",
         f"memory: {memory}",
         f"OS: {first('/etc/os-release', 'PRETTY_NAME')}, kernel {platform.release()}",
         f"Python running the tools: {platform.python_version()} ({sys.executable})",
-        f"uv: {version(['uv', '--version'])}; nox: {version([sys.executable, '-m', 'nox', '--version'])}; "
-        f"virtualenv: {version([sys.executable, '-m', 'virtualenv', '--version']).split(' from ')[0]}",
+        f"uv: {version(['uv', '--version'])}; nox: {version([*tool, 'nox', '--version'])}; "
+        f"virtualenv: {version([*tool, 'virtualenv', '--version']).split(' from ')[0]}",
         f"uv cache: {uv_cache} (same filesystem as the benchmark's folders: {same_fs}); "
         f"UV_LINK_MODE={os.environ.get('UV_LINK_MODE', '(unset: hardlink)')}",
         "PYTHONDONTWRITEBYTECODE in the caller's environment: "
@@ -356,6 +358,16 @@ def main() -> int:
         jobs=args.jobs,
     )
     families = args.ways.split(",")
+    unknown = set(families) - {family for _, family, _ in WAYS}
+    if unknown:
+        parser.error(f"--ways: unknown {', '.join(sorted(unknown))}")
+    too_old = [label for label, i in pythons.items() if Version(label) < Version("3.9")]
+    if "nox-virtualenv" in families and too_old:
+        parser.error(
+            f"nox's default virtualenv backend cannot create Python {', '.join(too_old)} "
+            "environments (the newest virtualenv no longer seeds them); pick --python 3.9 or "
+            "newer, or leave nox-virtualenv out of --ways"
+        )
     ways = [way for way in WAYS if way[1] in families]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     bench = Bench(matrix, workdir)

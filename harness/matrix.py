@@ -60,8 +60,7 @@ def _row_key(cell: CellResult) -> tuple[Version, str, str]:
     return python, cell.platform, cell.variant
 
 
-def _row_label(key: tuple[Version, str, str], cells: Sequence[CellResult]) -> str:
-    python = next(c.python for c in cells if _row_key(c) == key)
+def _row_label(key: tuple[Version, str, str], python: str) -> str:
     label = f"py{python} {key[1]}"
     if key[2]:
         label += f" {key[2]}"
@@ -70,8 +69,13 @@ def _row_label(key: tuple[Version, str, str], cells: Sequence[CellResult]) -> st
 
 def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -> list[Table]:
     versions = sorted({c.parsed_version for c in cells})
-    rows = sorted({_row_key(c) for c in cells})
-    by_key = {(_row_key(c), c.parsed_version): c for c in cells}
+    keys = [_row_key(c) for c in cells]  # once per cell: parsing versions is not free
+    pythons: dict[tuple[Version, str, str], str] = {}
+    for key, result in zip(keys, cells, strict=True):
+        pythons.setdefault(key, result.python)
+    rows = sorted(pythons)
+    labels = {row: _row_label(row, pythons[row]) for row in rows}
+    by_key = {(key, c.parsed_version): c for key, c in zip(keys, cells, strict=True)}
     per_table = max(1, (width - _ROW_LABEL_WIDTH - 4) // (_COLUMN_WIDTH + 3))
     tables = []
     pages = (len(versions) + per_table - 1) // per_table
@@ -87,7 +91,7 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
         for version in chunk:
             table.add_column(str(version), min_width=9, max_width=_COLUMN_WIDTH)
         for row in rows:
-            rendered: list[RenderableType] = [Text(_row_label(row, cells))]
+            rendered: list[RenderableType] = [Text(labels[row])]
             for version in chunk:
                 cell = by_key.get((row, version))
                 rendered.append(cell_text(cell) if cell else Text("·", style="dim"))

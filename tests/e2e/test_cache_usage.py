@@ -13,9 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.commands.cache import uv_cache_dir
 from tests.conftest import ROOT
 from tests.e2e.conftest import run_cli
+
+pytestmark = pytest.mark.e2e
 
 RELEASES = "0.13.4,0.14.0"
 
