@@ -155,13 +155,22 @@ class UvBackend:
     ) -> None:
         argv = [str(self.uv_bin), "pip", "install", "--python", str(venv_python(env_dir))]
         argv += index.uv_args()
-        if self.offline:
-            argv.append("--offline")  # uv's own cache only: no index, no downloads
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
         with constraints_file(constraints) as constraint_args:
-            argv += [*constraint_args, "--", *requirements]
-            code, output = run_captured(argv, timeout_s=INSTALL_TIMEOUT_S, env=installer_env())
+            wanted = [*constraint_args, "--", *requirements]
+            # uv's own cache first (no index, no downloads): uv would otherwise ask the
+            # index again about every package whose page it cached over 10 minutes ago,
+            # for each environment.  What the cache cannot satisfy (a release never
+            # installed here) fails at resolution, before the environment is touched,
+            # and is then installed with the index.  --offline stops there.
+            code, output = run_captured(
+                [*argv, "--offline", *wanted], timeout_s=INSTALL_TIMEOUT_S, env=installer_env()
+            )
+            if code != 0 and not self.offline:
+                code, output = run_captured(
+                    [*argv, *wanted], timeout_s=INSTALL_TIMEOUT_S, env=installer_env()
+                )
         if code != 0:
             step = f"uv pip install ({OFFLINE_NOTE})" if self.offline else "uv pip install"
             raise _fail(step, code, output)
