@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.atomic import write_text_atomic
 from harness.backends import find_uv
 from harness.diskusage import CacheUsage, human, measure
 from harness.errors import EXIT_CLEAN
@@ -72,7 +73,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         if args.json == "-":
             sys.stdout.write(text + "\n")
             return EXIT_CLEAN
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+        write_text_atomic(Path(args.json), text + "\n")
     render(console, usage)
     if args.json:
         console.print(f"json: {escape(args.json)}", highlight=False)
