@@ -143,7 +143,9 @@ class FakeRunner:
         self.started: list[str] = []
         self._lock = threading.Lock()
 
-    def run(self, scenario: object, env_python: Path, launcher: object = None) -> Observation:
+    def run(
+        self, scenario: object, env_python: Path, launcher: object = None, axes: object = None
+    ) -> Observation:
         with self._lock:
             self.started.append(f"{getattr(scenario, 'id', '?')} {env_python.parent.parent.name}")
         return Observation(
