@@ -178,6 +178,7 @@ def human(size: int) -> str:
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            digits = 0 if unit == "B" or value >= 100 else 1
+            return f"{value:.{digits}f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -101,13 +102,16 @@ def render(console: Console, usage: CacheUsage) -> None:
         console.print(f"  {name}: {human(part.bytes)} in {part.files:,} files", highlight=False)
     envs = usage.environments
     if envs:
-        table = Table(title=f"{len(envs)} environment(s)")
-        for column in ("environment", "python", "files", "size alone", "own", "shared with uv"):
-            table.add_column(column, justify="left" if column == "environment" else "right")
+        table = Table(title=f"{len(envs)} environment(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+        columns = ("environment", "python", "backend", "files", "alone", "own", "shared with uv")
+        table.add_column(columns[0], no_wrap=True, min_width=len("uvicorn==0.13.4"))
+        for column in columns[1:]:
+            table.add_column(column, justify="right", no_wrap=column == "backend")
         for env in sorted(envs, key=lambda e: e.name):
             table.add_row(
                 escape(" ".join(env.requirements) or env.name),
                 env.python,
+                env.backend,
                 f"{env.usage.files:,}",
                 human(env.usage.bytes),
                 human(env.usage.own_bytes),

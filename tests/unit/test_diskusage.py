@@ -61,3 +61,4 @@ def test_sizes_read_naturally() -> None:
     assert human(1536) == "1.5 KiB"
     assert human(5 * 2**20) == "5.0 MiB"
     assert human(3 * 2**30) == "3.0 GiB"
+    assert human(472 * 1024) == "472 KiB"  # three digits: no decimal, so tables stay narrow
