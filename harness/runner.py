@@ -61,6 +61,7 @@ from harness.state_checks import (
     path_check,
     read_import_log,
 )
+from harness.stranded import TRACEBACK, StrandedWatch
 from harness.templates import render
 from harness.websocket_probe import websocket_check
 
@@ -329,6 +330,7 @@ class _Cell:
         spec = scenario.server
         patterns = [p for p in [spec.ready_pattern] if p is not None]
         patterns += [log.pattern for log in scenario.logs]
+        patterns.append(TRACEBACK)
         self.launcher.prepare()
         self.started = time.monotonic()
         self.process = spawn(
@@ -343,7 +345,9 @@ class _Cell:
         self.capture = OutputCapture(self.process.stdout, patterns).start()
         offset = 1 if spec.ready_pattern is not None else 0
         self.ready_watch = self.capture.watches[0] if offset else None
-        self.log_watches = self.capture.watches[offset:]
+        self.log_watches = self.capture.watches[offset:-1]
+        self.traceback_watch = self.capture.watches[-1]
+        self.stranded = StrandedWatch(self.process.pid)
         leftovers: list[psutil.Process] = []
         awaited = scenario.needs_running_server()
         try:
@@ -415,10 +419,21 @@ class _Cell:
             detail = f"exited with code {code} before it was ready (waiting for {waiting_for})"
         elif self.cancel.is_set():
             detail = "interrupted before the server was ready"
+        elif self.stranded.reason is not None:
+            elapsed = time.monotonic() - self.started
+            detail = f"{self.stranded.reason}; gave up on {waiting_for} after {elapsed:.1f}s"
         else:
             self.ready_timed_out = True
             detail = timed_out
         self.checks.append(Check("ready", False, detail, timed_out=self.ready_timed_out))
+
+    def _give_up_connecting(self, delay: float) -> bool:
+        """Between refused connects: the server exited, or its workers all died."""
+        if _exited_within(self.process, delay):
+            return True
+        if self.launcher.sockets_hidden:  # under an emulator the process tree is not the server's
+            return False
+        return self.stranded.stranded(self.traceback_watch.count > 0)
 
     def _await_ready(self) -> Address | None:
         """The ready line (if the scenario has one), then an accepted connection."""
@@ -465,9 +480,7 @@ class _Cell:
         budget = max(0.0, limits.ready_s - (time.monotonic() - self.started))
         if pattern is not None and limits.connect_s is not None:
             budget = min(budget, limits.connect_s)
-        if not wait_until_accepting(
-            target, budget, lambda delay: _exited_within(self.process, delay)
-        ):
+        if not wait_until_accepting(target, budget, self._give_up_connecting):
             said = f"announced it serves but {self.address}" if pattern else self.address
             self._not_ready(
                 f"{self.address} accepted connections",

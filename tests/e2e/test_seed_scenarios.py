@@ -68,12 +68,14 @@ def test_two_workers_leave_nothing_behind(cache_dir: Path, tmp_path: Path, oldes
         checks = {check["name"]: check for check in cell["checks"]}
         assert checks["log: two distinct worker processes started"]["ok"]
         assert checks["stopped"]["ok"]
-    # 0.11.8 with today's uvloop: workers die, the parent never serves: a definite
-    # outcome with the evidence, within the scenario's ready limit.
+    # 0.11.8 with today's uvloop: both workers die, the parent keeps running and
+    # never serves: a definite failure with the evidence, seen as soon as the
+    # workers are dead instead of after the scenario's 30 s readiness bound.
     old = cells[f"0.11.8/py{oldest}"]
-    assert old["outcome"] == "timeout"
-    assert "There is no current event loop" in old["output_tail"]
-    assert old["duration_s"] < 60
+    assert old["outcome"] == "new-failure", old
+    assert "There is no current event loop" in old["fingerprint"]
+    assert "worker process(es) exited with a traceback" in old["reason"]
+    assert old["duration_s"] < 25  # the ready bound is 30 s
     assert run.code == 1  # an unexpected cell
     assert run.results is not None
     claim = run.results["claims"][0]
