@@ -1,17 +1,14 @@
-"""Loopback ports and sockets: free-port allocation, connect checks, ownership."""
+"""Loopback ports and sockets: free-port allocation, listening sockets, ownership."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import ipaddress
 import re
 import socket
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 
 import psutil
 
@@ -41,37 +38,6 @@ class PortAllocator:
                     self._given.add(port)
                     return port
         raise OSError("could not find a free loopback port")
-
-
-def can_connect(host: str, port: int, timeout_s: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for_connect(
-    host: str, port: int, timeout_s: float, give_up: Callable[[float], bool]
-) -> bool:
-    """Connect until it works or `timeout_s` passes.
-
-    Between attempts we call `give_up(delay)`, which waits up to `delay` for the
-    server process to exit and returns True if it did; the backoff starts at
-    5 ms and stays under 25 ms, so readiness is seen as soon as the server
-    accepts (a refused loopback connect costs microseconds).
-    """
-    deadline = time.monotonic() + timeout_s
-    delay = 0.005
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        if can_connect(host, port, timeout_s=min(1.0, max(0.05, remaining))):
-            return True
-        if give_up(min(delay, max(0.0, deadline - time.monotonic()))):
-            return can_connect(host, port, timeout_s=0.2)
-        delay = min(delay * 2, 0.025)
 
 
 def listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]], bool]:
@@ -140,52 +106,3 @@ def port_holder(host: str, port: int) -> str | None:
             except psutil.Error:
                 return f"pid {conn.pid}"
     return "another process (the OS does not say which)"
-
-
-class FixedPortLocks:
-    """Serialise cells that need the same fixed port, in this run and across runs.
-
-    Within the harness a lock per port; across harness processes on the machine a
-    file lock per port (released by the OS if a harness dies).
-    """
-
-    def __init__(self, lock_dir: Path) -> None:
-        self.lock_dir = lock_dir
-        self._locks: dict[tuple[str, int], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _thread_lock(self, key: tuple[str, int]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    @contextlib.contextmanager
-    def hold(
-        self, host: str, port: int, timeout_s: float, cancelled: Callable[[], bool]
-    ) -> Iterator[bool]:
-        """Yields True once the port is ours, False on timeout or cancellation."""
-        deadline = time.monotonic() + timeout_s
-        thread_lock = self._thread_lock((host, port))
-        while not thread_lock.acquire(timeout=0.25):
-            if cancelled() or time.monotonic() > deadline:
-                yield False
-                return
-        try:
-            self.lock_dir.mkdir(parents=True, exist_ok=True)
-            safe_host = re.sub(r"[^0-9A-Za-z.]+", "_", host)
-            from filelock import FileLock, Timeout  # only scenarios with a fixed port
-
-            file_lock = FileLock(str(self.lock_dir / f"{safe_host}-{port}.lock"))
-            while True:
-                try:
-                    file_lock.acquire(timeout=0.25)
-                    break
-                except Timeout:
-                    if cancelled() or time.monotonic() > deadline:
-                        yield False
-                        return
-            try:
-                yield True
-            finally:
-                file_lock.release()
-        finally:
-            thread_lock.release()

@@ -28,7 +28,6 @@ from harness.exclusive import ResourceLocks
 from harness.launchers import NATIVE, Launcher
 from harness.network import (
     ADDRESS_IN_USE,
-    FixedPortLocks,
     PortAllocator,
     is_loopback,
     listening_sockets,
@@ -77,7 +76,6 @@ PORT_RETRIES = 2
 #: How long a cell waits for a fixed port (or another exclusive resource) that
 #: another cell or run is using.
 FIXED_PORT_WAIT_S = 600.0
-_TCP_RESOURCE = re.compile(r"^tcp:(?P<host>.+):(?P<port>\d+)$")
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,6 @@ class CellRunner:
         self.ports = ports
         self.cancel = cancel
         self.scratch_root = scratch_root
-        self.fixed_ports = FixedPortLocks(machine_scratch_root() / "ports")
         self.resources = ResourceLocks(machine_scratch_root() / "resources")
         threading.Thread(target=prewarm_probes, name="prewarm-probes", daemon=True).start()
 
@@ -255,20 +252,16 @@ class CellRunner:
         """Hold the scenario's fixed port and exclusive resources (sorted, so two
         cells never wait for each other); yields why not, or None once held.
 
-        TCP addresses are held through the fixed-port locks, so a scenario that
-        binds a fixed port and one that watches it never run at once."""
+        A fixed port is the resource `tcp:HOST:PORT`, the name scenarios use for
+        an address they watch, so a scenario that binds a fixed port and one
+        that watches it never run at once."""
         names = set(scenario.exclusive_resources())
         fixed = scenario.server.fixed_port
         if fixed is not None:
             names.add(f"tcp:{scenario.server.host}:{fixed}")
         with contextlib.ExitStack() as stack:
             for name in sorted(names):
-                match = _TCP_RESOURCE.match(name)
-                if match is not None:
-                    host, port = match.group("host"), int(match.group("port"))
-                    hold = self.fixed_ports.hold(host, port, FIXED_PORT_WAIT_S, self.cancel.is_set)
-                else:
-                    hold = self.resources.hold([name], self.cancel.is_set, FIXED_PORT_WAIT_S)
+                hold = self.resources.hold([name], self.cancel.is_set, FIXED_PORT_WAIT_S)
                 if not stack.enter_context(hold):
                     yield (
                         f"{name.removeprefix('tcp:')} stayed in use by another harness cell "
