@@ -49,16 +49,6 @@ from harness.plan import Cell, PlatformPlan, plan_cells  # noqa: E402
 from harness.scenario import Scenario  # noqa: E402
 from harness.scenario_loader import BUILTIN_SCENARIOS_DIR, load_scenarios  # noqa: E402
 
-TRACEBACK = (ROOT / "fixtures" / "linux" / "port-zero-startup-0.13.4-py3.8.txt").read_text()
-PASS_LOG = """INFO:     Started server process [{pid}]
-INFO:     Waiting for application startup.
-INFO:     ASGI 'lifespan' protocol appears unsupported.
-INFO:     Application startup complete.
-INFO:     Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)
-INFO:     127.0.0.1:{peer} - "GET / HTTP/1.1" 200 OK
-INFO:     Shutting down
-INFO:     Finished server process [{pid}]
-"""
 #: Releases the seed scenarios' claims name: the synthetic list includes them.
 CLAIMED = ("0.12.1", "0.12.2", "0.13.3", "0.13.4", "0.14.0", "0.28.1", "0.29.0", "0.30.2", "0.30.3")
 
@@ -124,6 +114,10 @@ def plan(folder: Path, args: argparse.Namespace) -> list[Cell]:
 
 def prepare(folder: Path, args: argparse.Namespace) -> int:
     """Write the index cache and the results file; returns the number of cells."""
+    # Here, not at the top: the measuring child imports this module too, and must
+    # not pay for report_scale's imports before its clock starts.
+    from report_scale import PASS_LOG, TRACEBACK
+
     from harness.results import CellResult, RunResults, write_results
 
     index = ReleaseIndex(IndexConfig(origin="scale"), folder, offline=True)

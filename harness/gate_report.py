@@ -6,7 +6,6 @@ a pull request's reviewer reads the answer before the full matrix.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +19,7 @@ from harness.gate import (
     resolver_explanation,
 )
 from harness.matrix import OUTCOME_STYLE
-from harness.reports.markdown import STEP_SUMMARY_ENV, md
+from harness.reports.markdown import append_to_step_summary, md
 from harness.results import CellResult
 
 
@@ -112,10 +111,4 @@ def render_gate_markdown(verdict: GateVerdict) -> str:
 
 def append_gate_summary(verdict: GateVerdict) -> Path | None:
     """Append the verdict to the CI job summary when `GITHUB_STEP_SUMMARY` is set."""
-    target = os.environ.get(STEP_SUMMARY_ENV)
-    if not target:
-        return None
-    path = Path(target)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(render_gate_markdown(verdict) + "\n")
-    return path
+    return append_to_step_summary(render_gate_markdown(verdict))

@@ -160,12 +160,16 @@ def write_markdown(path: Path, report: Report) -> None:
     write_text_atomic(path, render_markdown(report))
 
 
-def append_step_summary(report: Report) -> Path | None:
+def append_to_step_summary(markdown: str) -> Path | None:
     """Append to the CI job summary when `GITHUB_STEP_SUMMARY` names a file."""
     target = os.environ.get(STEP_SUMMARY_ENV)
     if not target:
         return None
     path = Path(target)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(render_markdown(report) + "\n")
+        handle.write(markdown + "\n")
     return path
+
+
+def append_step_summary(report: Report) -> Path | None:
+    return append_to_step_summary(render_markdown(report))
