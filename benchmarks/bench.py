@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))  # measure this checkout's harness
 
 from packaging.version import Version  # noqa: E402
 
-from harness.interpreters import InterpreterFinder  # noqa: E402
+from harness.envs.interpreters import InterpreterFinder  # noqa: E402
 
 #: 12 releases over the range that can start at all today (see RESULTS.md on 0.11).
 DEFAULT_VERSIONS = (

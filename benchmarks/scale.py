@@ -42,12 +42,12 @@ sys.path.insert(0, str(ROOT))  # this checkout's harness
 from packaging.specifiers import SpecifierSet  # noqa: E402
 from packaging.version import Version  # noqa: E402
 
-from harness.index import Release, ReleaseIndex  # noqa: E402
-from harness.index_config import IndexConfig  # noqa: E402
-from harness.interpreters import Interpreter, PythonRequest  # noqa: E402
-from harness.plan import Cell, PlatformPlan, plan_cells  # noqa: E402
-from harness.scenario import Scenario  # noqa: E402
-from harness.scenario_loader import BUILTIN_SCENARIOS_DIR, load_scenarios  # noqa: E402
+from harness.envs.index import Release, ReleaseIndex  # noqa: E402
+from harness.envs.index_config import IndexConfig  # noqa: E402
+from harness.envs.interpreters import Interpreter, PythonRequest  # noqa: E402
+from harness.plan.cells import Cell, PlatformPlan, plan_cells  # noqa: E402
+from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios  # noqa: E402
+from harness.scenario.model import Scenario  # noqa: E402
 
 #: Releases the seed scenarios' claims name: the synthetic list includes them.
 CLAIMED = ("0.12.1", "0.12.2", "0.13.3", "0.13.4", "0.14.0", "0.28.1", "0.29.0", "0.30.2", "0.30.3")
@@ -166,9 +166,9 @@ def measure(folder: Path, args: argparse.Namespace) -> dict[str, object]:
     started = time.perf_counter()
     from rich.console import Console
 
-    from harness.claims import judge_claims
-    from harness.matrix import render_matrix
+    from harness.judge.claims import judge_claims
     from harness.reports.outputs import ReportPaths, report_for_run, write_reports
+    from harness.reports.terminal import render_matrix
     from harness.results import RunResults, load_results, write_results
 
     steps: list[tuple[str, float]] = [("imports", time.perf_counter() - started)]

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # measure this checkout's harness, not an installed one
 
-from harness.wine.prefix import WineSession, ensure_prefix, prefix_path  # noqa: E402
-from harness.wine.tools import locate_tools  # noqa: E402
+from harness.targets.wine.prefix import WineSession, ensure_prefix, prefix_path  # noqa: E402
+from harness.targets.wine.tools import locate_tools  # noqa: E402
 
 
 def size_mb(path: Path) -> float:

@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from harness.commands import COMMANDS
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
-from harness.processes import REGISTRY
+from harness.procs.registry import REGISTRY
 
 
 class _Parser(argparse.ArgumentParser):

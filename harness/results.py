@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from harness import __version__
 from harness.atomic import write_text_atomic
 from harness.errors import ResultsFormatError
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
 
 SCHEMA = 1
 OUTPUT_TAIL_CHARS = 12_000

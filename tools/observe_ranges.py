@@ -127,7 +127,7 @@ def _bisect_all(only: list[str], common: list[str]) -> int:
     """One bisect per signature that can occur here and carries an upstream claim."""
     sys.path.insert(0, str(ROOT))
     from harness.platforms import current_platform
-    from harness.scenario_loader import BUILTIN_SCENARIOS_DIR, load_scenarios
+    from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
 
     scenarios = load_scenarios([BUILTIN_SCENARIOS_DIR])
     worst = 0

@@ -38,16 +38,18 @@ from packaging.version import InvalidVersion, Version
 from rich.console import Console
 from rich.markup import escape
 
-from harness.bisect import BisectResult, Mark, bisect, mark_of
-from harness.bisect_report import BisectProblem, BisectSetup, render, summary_json
-from harness.cellsource import CellSource
-from harness.claims import CONTRADICTED, ClaimVerdict, judge_signature
+from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
     harness_settings,
     scenario_dirs,
 )
+from harness.engine.cellsource import CellSource
+from harness.engine.executor import cell_context
+from harness.engine.pipeline import Harness, network_failures, utc_now
+from harness.envs.index import Release
+from harness.envs.interpreters import PythonRequest
 from harness.errors import (
     EXIT_CLEAN,
     EXIT_INFRASTRUCTURE,
@@ -57,15 +59,13 @@ from harness.errors import (
     InterruptedRun,
     UsageError,
 )
-from harness.execute import cell_context
-from harness.index import Release
-from harness.interpreters import PythonRequest
-from harness.pipeline import Harness, network_failures, utc_now
-from harness.plan import Cell, cells_of, default_pythons, plan_cell
+from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_signature
+from harness.plan.cells import Cell, cells_of, default_pythons, plan_cell
+from harness.plan.versions import resolve_selector
+from harness.reports.bisect import BisectProblem, BisectSetup, render, summary_json
 from harness.results import CellResult, RunResults, write_results
-from harness.scenario import Scenario, Signature
-from harness.scenario_loader import load_scenarios, select_scenarios
-from harness.versions import resolve_selector
+from harness.scenario.loader import load_scenarios, select_scenarios
+from harness.scenario.model import Scenario, Signature
 
 NAME = "bisect"
 HELP = "find the releases where a scenario's failure starts and stops"

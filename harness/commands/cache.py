@@ -1,7 +1,7 @@
 """`python -m harness cache`: the disk the cache uses, per environment and in total.
 
 Hard-linked files (uv links packages from its own cache into every
-environment) are counted once; see `harness.diskusage` for what each figure
+environment) are counted once; see `harness.envs.diskusage` for what each figure
 means.  `--json PATH` (or `-`) writes the same figures for scripts.
 """
 
@@ -20,10 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.atomic import write_text_atomic
-from harness.backends import find_uv
-from harness.diskusage import CacheUsage, human, measure
+from harness.engine.pipeline import default_cache_dir
+from harness.envs.backends import find_uv
+from harness.envs.diskusage import CacheUsage, human, measure
 from harness.errors import EXIT_CLEAN
-from harness.pipeline import default_cache_dir
 
 NAME = "cache"
 HELP = "show the disk the cache uses (per environment, hard links counted once)"

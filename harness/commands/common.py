@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from harness.engine.pipeline import HarnessSettings, default_jobs
 from harness.errors import UsageError
-from harness.pipeline import HarnessSettings, default_jobs
-from harness.plan import Cell
+from harness.plan.cells import Cell
+from harness.plan.shards import ShardSpec
 from harness.reports.outputs import ReportPaths
-from harness.scenario_loader import BUILTIN_SCENARIOS_DIR
-from harness.shard import ShardSpec
+from harness.scenario.loader import BUILTIN_SCENARIOS_DIR
 
 _EXTRA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

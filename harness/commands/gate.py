@@ -25,6 +25,15 @@ from packaging.version import Version
 from rich.console import Console
 from rich.markup import escape
 
+from harness.analyses.gate import judge_gate, says_conflict
+from harness.analyses.userdeps import (
+    Pin,
+    UserDeps,
+    parse_pin,
+    read_pyproject,
+    read_requirements,
+    read_uv_lock,
+)
 from harness.atomic import write_text_atomic
 from harness.commands.common import (
     add_extras,
@@ -38,29 +47,20 @@ from harness.commands.common import (
     scenario_dirs,
     with_extras,
 )
-from harness.envcache import EnvCache, EnvSpec
+from harness.engine.executor import ExecutionReport, env_spec_for
+from harness.engine.pipeline import Harness, utc_now
+from harness.envs.cache import EnvCache, EnvSpec
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, EnvironmentBuildError, UsageError
-from harness.execute import ExecutionReport, env_spec_for
-from harness.gate import judge_gate, says_conflict
-from harness.gate_report import append_gate_summary, print_verdict, render_gate_markdown
-from harness.matrix import render_matrix
-from harness.pipeline import Harness, utc_now
-from harness.plan import Cell
-from harness.processes import REGISTRY, SpawnRefused
+from harness.plan.cells import Cell
+from harness.plan.shards import select_shard
+from harness.procs.registry import REGISTRY, SpawnRefused
+from harness.reports.gate import append_gate_summary, print_verdict, render_gate_markdown
 from harness.reports.markdown import render_markdown
 from harness.reports.outputs import ReportPaths, report_for_run, write_reports
+from harness.reports.terminal import render_matrix
 from harness.results import RunResults, write_results
-from harness.scenario import Scenario
-from harness.scenario_loader import load_scenarios, select_scenarios
-from harness.shard import select_shard
-from harness.userdeps import (
-    Pin,
-    UserDeps,
-    parse_pin,
-    read_pyproject,
-    read_requirements,
-    read_uv_lock,
-)
+from harness.scenario.loader import load_scenarios, select_scenarios
+from harness.scenario.model import Scenario
 
 NAME = "gate"
 HELP = "gate an upgrade: run the scenarios on a candidate release with your pins"

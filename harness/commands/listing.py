@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from harness.commands.common import add_scenario_dirs, scenario_dirs
 from harness.errors import EXIT_CLEAN
-from harness.scenario import Scenario
-from harness.scenario_loader import load_scenarios
+from harness.scenario.loader import load_scenarios
+from harness.scenario.model import Scenario
 
 NAME = "list"
 HELP = "list the scenarios"

@@ -26,11 +26,11 @@ from harness.commands.common import (
     scenario_dirs,
     with_extras,
 )
+from harness.engine.pipeline import Harness
 from harness.errors import UsageError
-from harness.pipeline import Harness
-from harness.plan import Cell
-from harness.scenario_loader import load_scenarios, select_scenarios
-from harness.shard import ShardLoad, assign_shards, estimated_cost, shard_loads
+from harness.plan.cells import Cell
+from harness.plan.shards import ShardLoad, assign_shards, estimated_cost, shard_loads
+from harness.scenario.loader import load_scenarios, select_scenarios
 
 NAME = "plan"
 HELP = "list the cells a run would execute and how --shard splits them"

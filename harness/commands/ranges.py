@@ -14,10 +14,10 @@ from rich.console import Console
 from harness.atomic import write_text_atomic
 from harness.commands.common import add_scenario_dirs, scenario_dirs
 from harness.errors import EXIT_CLEAN, EmptySelectionError, UsageError
-from harness.ranges import range_rows, render_table, replace_block
 from harness.reports.merge import load_and_merge
 from harness.reports.model import build_report
-from harness.scenario_loader import load_scenarios
+from harness.reports.ranges import range_rows, render_table, replace_block
+from harness.scenario.loader import load_scenarios
 
 NAME = "ranges"
 HELP = "the observed-ranges table (Markdown) from results files"

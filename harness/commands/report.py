@@ -21,15 +21,15 @@ from harness.commands.common import (
     add_scenario_dirs,
     report_paths,
 )
+from harness.engine.pipeline import exit_code_for
 from harness.errors import EmptySelectionError
-from harness.matrix import render_matrix
-from harness.pipeline import exit_code_for
 from harness.reports.merge import load_and_merge, merged_run_results
 from harness.reports.model import build_report
 from harness.reports.outputs import write_reports
+from harness.reports.terminal import render_matrix
 from harness.results import write_results
-from harness.scenario import Scenario
-from harness.scenario_loader import BUILTIN_SCENARIOS_DIR, load_scenarios
+from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
+from harness.scenario.model import Scenario
 
 NAME = "report"
 HELP = "merge results files; write HTML, JUnit and Markdown reports"

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from harness.analyses.narrowing import narrow_run
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -21,16 +22,15 @@ from harness.commands.common import (
     scenario_dirs,
     with_extras,
 )
+from harness.engine.pipeline import Harness, exit_code_for, network_failures, utc_now
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
-from harness.matrix import render_matrix
-from harness.narrowing import narrow_run
-from harness.pipeline import Harness, exit_code_for, network_failures, utc_now
+from harness.plan.shards import select_shard
 from harness.reports.outputs import report_for_run, write_reports
+from harness.reports.terminal import render_matrix
 from harness.results import write_results
-from harness.scenario import RESOLUTIONS
-from harness.scenario_loader import load_scenarios, select_scenarios
-from harness.shard import select_shard
-from harness.targets import parse_platforms
+from harness.scenario.loader import load_scenarios, select_scenarios
+from harness.scenario.model import RESOLUTIONS
+from harness.targets.registry import parse_platforms
 
 NAME = "run"
 HELP = "run scenarios against server releases"

@@ -14,9 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.commands.common import add_harness_settings, harness_settings
+from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, UsageError
-from harness.pipeline import Harness
-from harness.versions import resolve_selector
+from harness.plan.versions import resolve_selector
 
 NAME = "versions"
 HELP = "list a package's releases from the configured index"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.atomic import write_text_atomic
-from harness.claims import CONFIRMED, CONTRADICTED, REFINED
-from harness.classify import PASS, last_exception
-from harness.matrix import OUTCOME_STYLE
+from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED
+from harness.judge.classify import PASS, last_exception
 from harness.reports.merge import MergedCell, Observation, version_key
 from harness.reports.model import Report, ScenarioReport
+from harness.reports.terminal import OUTCOME_STYLE
 
 if TYPE_CHECKING:
     import jinja2

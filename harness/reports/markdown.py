@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_text_atomic
-from harness.matrix import OUTCOME_STYLE
 from harness.reports.html import outcome_word
 from harness.reports.model import Report, ScenarioReport
+from harness.reports.terminal import OUTCOME_STYLE
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 BUDGET_CHARS = 60_000

@@ -15,7 +15,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.claims import CONTRADICTED, ClaimVerdict, judge_claims
+from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_claims
 from harness.reports.merge import (
     MergedCell,
     MergedResults,
@@ -24,7 +24,7 @@ from harness.reports.merge import (
     version_key,
 )
 from harness.results import CellResult, summarise
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
 
 RECOMPUTED = "judged from the merged cells"
 STORED = "as stored in the results files (scenario file not available)"

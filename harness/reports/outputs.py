@@ -12,7 +12,7 @@ from harness.reports.markdown import append_step_summary, write_markdown
 from harness.reports.merge import merge_results
 from harness.reports.model import Report, build_report
 from harness.results import RunResults
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
 
 
 @dataclass(frozen=True)

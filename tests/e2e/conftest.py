@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from harness.interpreters import Interpreter, InterpreterFinder
+from harness.envs.interpreters import Interpreter, InterpreterFinder
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e

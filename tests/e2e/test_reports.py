@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from harness.interpreters import Interpreter
+from harness.envs.interpreters import Interpreter
 from harness.reports.html import outcome_word
 from tests.conftest import ROOT
 from tests.e2e.browser import chromium

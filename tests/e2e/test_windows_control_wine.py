@@ -18,11 +18,11 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from harness.index import ReleaseIndex
-from harness.index_config import discover_index_config
-from harness.wine.embed import fetch_sdist, unpack_embeddable
-from harness.wine.pythons import EmbedPythons
-from harness.wine.tools import INSTALL_COMMAND, locate_tools
+from harness.envs.index import ReleaseIndex
+from harness.envs.index_config import discover_index_config
+from harness.targets.wine.embed import fetch_sdist, unpack_embeddable
+from harness.targets.wine.pythons import EmbedPythons
+from harness.targets.wine.tools import INSTALL_COMMAND, locate_tools
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.wine.tools import INSTALL_COMMAND, locate_tools
+from harness.targets.wine.tools import INSTALL_COMMAND, locate_tools
 from tests.conftest import ROOT
 from tests.e2e.conftest import run_cli
 

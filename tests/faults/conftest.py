@@ -24,9 +24,9 @@ from typing import Any
 import psutil
 import pytest
 
-from harness.interpreters import InterpreterFinder
-from harness.processes import RUN_ENV
-from harness.scenario_loader import load_scenarios
+from harness.envs.interpreters import InterpreterFinder
+from harness.procs.registry import RUN_ENV
+from harness.scenario.loader import load_scenarios
 from tests.conftest import ROOT
 from tests.e2e.conftest import processes_using
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from harness.backends import UvBackend
-from harness.envcache import EnvCache, EnvSpec
-from harness.index_config import discover_index_config
-from harness.interpreters import InterpreterFinder
-from harness.network import PortAllocator
-from harness.runner import CellRunner
-from harness.scenario_loader import load_scenario
+from harness.envs.backends import UvBackend
+from harness.envs.cache import EnvCache, EnvSpec
+from harness.envs.index_config import discover_index_config
+from harness.envs.interpreters import InterpreterFinder
+from harness.runner.cell import CellRunner
+from harness.runner.ports import PortAllocator
+from harness.scenario.loader import load_scenario
 from tests.faults.conftest import (
     FAULT_VERSION,
     HARNESS_OVERHEAD_S,

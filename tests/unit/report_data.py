@@ -8,8 +8,8 @@ from pathlib import Path
 from harness.reports.merge import merge_results
 from harness.reports.model import Report, build_report
 from harness.results import CellResult, RunResults
-from harness.scenario import Scenario
-from harness.scenario_loader import load_scenarios
+from harness.scenario.loader import load_scenarios
+from harness.scenario.model import Scenario
 from tests.conftest import FIXTURES, SCENARIOS
 
 BUILTIN: dict[str, Scenario] = load_scenarios([SCENARIOS])

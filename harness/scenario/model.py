@@ -1,0 +1,450 @@
+"""Typed scenario values: what to start, what to expect, which failures are known.
+
+These are plain frozen dataclasses so every later stage (planning, running,
+classifying, reporting) can be tested with hand-built values.  Parsing and
+validation of TOML lives in `scenario_loader`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from harness.platforms import family
+
+#: Placeholders a scenario's command line may use.
+COMMAND_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "port", "python"})
+#: Placeholders that exist only with one way of listening (see `Listen`).
+LISTEN_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "tcp": frozenset({"port"}),
+    "uds": frozenset({"uds"}),
+    "fd": frozenset({"fd", "port"}),
+}
+#: Placeholders available everywhere a scenario names a path or a value.
+COMMON_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "python", "workdir"})
+#: How the environment is resolved: today's newest dependencies, or as of the
+#: server release's upload date (what its users got then).
+RESOLUTIONS: tuple[str, ...] = ("latest", "release-date")
+#: Axis names with a meaning of their own (not free-form command placeholders).
+RESERVED_AXES: frozenset[str] = frozenset({"extras", "python", "resolution"})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What upstream says about a bug's affected range (from a fix card or changelog)."""
+
+    fixed_in: Version | None = None
+    introduced_in: Version | None = None
+
+    def covers(self, version: Version) -> bool:
+        """True when the claim says `version` has the bug."""
+        if self.introduced_in is not None and version < self.introduced_in:
+            return False
+        return not (self.fixed_in is not None and version >= self.fixed_in)
+
+    def describe(self) -> str:
+        parts = []
+        if self.introduced_in is not None:
+            parts.append(f"introduced in {self.introduced_in}")
+        if self.fixed_in is not None:
+            parts.append(f"fixed in {self.fixed_in}")
+        return ", ".join(parts) if parts else "no upstream claim"
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """Where a cell ran, as far as a signature's applicability is concerned."""
+
+    platform: str
+    python: Version | None = None
+    axes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A known failure: a regex over captured output and/or expectations that
+    failed, valid on some platforms, Pythons and matrix axis values."""
+
+    id: str
+    pattern: re.Pattern[str] | None
+    platforms: frozenset[str]
+    claim: Claim
+    description: str = ""
+    #: Names (ids) of checks that must all have failed for the signature to match.
+    checks: tuple[str, ...] = ()
+    #: Names of checks that must all have passed: what shows the server otherwise
+    #: worked (so a release that cannot run the app at all is not this bug).
+    passed_checks: tuple[str, ...] = ()
+    #: The Pythons it can occur on (None: all).
+    python: SpecifierSet | None = None
+    #: Axis -> the values it can occur with (e.g. {"resolution": {"latest"}}).
+    when: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: An intermittent failure: when it matches, the cell is retried (bounded).
+    flaky: bool = False
+
+    def applies_to(self, platform: str) -> bool:
+        """True on its platforms, including targets emulating one (windows-wine: windows)."""
+        return family(platform) in self.platforms
+
+    def applies_in(self, context: CellContext) -> bool:
+        """Can this failure occur in a cell run there (platform, Python, axes)?"""
+        if not self.applies_to(context.platform):
+            return False
+        if (
+            self.python is not None
+            and context.python is not None
+            and not self.python.contains(context.python, prereleases=True)
+        ):
+            return False
+        return all(context.axes.get(axis) in values for axis, values in self.when.items())
+
+    def matches(
+        self, output: str, failed_checks: Iterable[str], passed_checks: Iterable[str] = ()
+    ) -> bool:
+        """The evidence shows this failure: the pattern is in the output, every
+        check in `checks` failed and every one in `passed_checks` passed."""
+        if self.pattern is not None and not self.pattern.search(output):
+            return False
+        failed = set(failed_checks)
+        passed = set(passed_checks)
+        return all(name in failed for name in self.checks) and all(
+            name in passed for name in self.passed_checks
+        )
+
+    def scope(self) -> str:
+        """Where it applies, beyond platforms: `python<3.11, resolution=latest`."""
+        parts = [f"python{self.python}"] if self.python is not None else []
+        parts += [f"{axis}={'|'.join(sorted(values))}" for axis, values in self.when.items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class HttpProbe:
+    """One HTTP request the harness sends once the server is ready, and its checks."""
+
+    method: str = "GET"
+    path: str = "/"
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    request_body: str | None = None
+    status: int | None = 200
+    body: str | None = None
+    body_contains: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    absent_headers: tuple[str, ...] = ()
+    id: str | None = None
+    #: Probes naming the same session share one keep-alive connection pool.
+    session: str | None = None
+    #: Seconds to wait before sending (e.g. to outlast a keep-alive timeout).
+    wait_s: float = 0.0
+    #: True: must reuse the session's previous connection; False: must not.
+    same_connection: bool | None = None
+    #: Keys the JSON body must contain with these values (a subset match).
+    json: Mapping[str, Any] | None = None
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def check_name(self) -> str:
+        return self.id or f"http {self.describe()}"
+
+
+@dataclass(frozen=True)
+class RawMatch:
+    """A regex over the raw bytes received (decoded as Latin-1), with a count."""
+
+    pattern: re.Pattern[str]
+    min_count: int | None = None
+    max_count: int | None = None
+
+    def describe(self) -> str:
+        bounds = []
+        if self.min_count is not None:
+            bounds.append(f">={self.min_count}")
+        if self.max_count is not None:
+            bounds.append(f"<={self.max_count}")
+        return f"/{self.pattern.pattern}/ {' '.join(bounds)}".strip()
+
+
+@dataclass(frozen=True)
+class RawExchange:
+    """Bytes written to a fresh connection as they are (pipelining, malformed or
+    hostile input), then everything read back until EOF, `until`, or `read_s`."""
+
+    id: str
+    send: tuple[bytes, ...]
+    gap_s: float = 0.0
+    half_close: bool = False
+    read_s: float = 5.0
+    max_bytes: int = 1024 * 1024
+    until: re.Pattern[str] | None = None
+    matches: tuple[RawMatch, ...] = ()
+    #: True: the server must close the connection within `read_s`; False: must not.
+    closed: bool | None = None
+
+
+@dataclass(frozen=True)
+class WebSocketProbe:
+    """A WebSocket opening handshake (with subprotocols), optionally one echo."""
+
+    id: str
+    path: str = "/"
+    subprotocols: tuple[str, ...] = ()
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    status: int = 101
+    #: The subprotocol the server must select ("" = none selected).
+    subprotocol: str | None = None
+    send: str | None = None
+    receive: str | None = None
+
+
+@dataclass(frozen=True)
+class ListeningExpectation:
+    """Whether anything accepts TCP connections at a loopback address while the
+    server runs (e.g. "nothing fell back to the default 127.0.0.1:8000")."""
+
+    id: str
+    host: str
+    port: int
+    accepting: bool
+
+    @property
+    def resource(self) -> str:
+        return f"tcp:{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class PathExpectation:
+    """Whether a path exists while the server runs, or after it exited."""
+
+    id: str
+    path: str
+    exists: bool
+    when: str = "running"  # or "exited"
+    kind: str = "any"  # "socket", "file", "dir" or "any"
+
+
+@dataclass(frozen=True)
+class ImportExpectation:
+    """How often the app module was imported, in which processes.
+
+    The reference apps append one line per import to `$HARNESS_IMPORT_LOG`;
+    `process` is "parent" (the process the harness started), "others" (any
+    process it spawned) or "all".
+    """
+
+    id: str
+    process: str = "all"
+    min_count: int | None = None
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class LogExpectation:
+    """A check over the server's output, evaluated with a bounded wait."""
+
+    pattern: re.Pattern[str]
+    min_count: int | None = None
+    max_count: int | None = None
+    distinct_min: int | None = None
+    description: str = ""
+    id: str | None = None
+
+    def describe(self) -> str:
+        if self.description:
+            return self.description
+        return f"log /{self.pattern.pattern}/"
+
+    def check_name(self) -> str:
+        return self.id or f"log: {self.describe()}"
+
+
+@dataclass(frozen=True)
+class ExitExpectation:
+    """How the server must stop: signal sent, deadline and acceptable exit codes.
+
+    `signal = "none"`: nothing is sent; the server must exit by itself within
+    `within_s` (counted from its start when nothing needs it running).
+    """
+
+    signal: str = "SIGINT"
+    target: str = "group"
+    within_s: float = 10.0
+    codes: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every wait in a cell is bounded by one of these."""
+
+    ready_s: float = 20.0
+    probe_s: float = 5.0
+    log_s: float = 10.0
+    kill_grace_s: float = 3.0
+    #: After the `ready` line, how long the listen address may refuse
+    #: connections (None: whatever is left of `ready_s`).
+    connect_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where the server listens, set up by the harness before it starts.
+
+    * `tcp`: loopback `{host}:{port}` (a free port the harness picks, or 0);
+    * `uds`: a Unix socket path `{uds}` in the cell's scratch folder;
+    * `fd`: a listening loopback socket the harness opens and passes, as the
+      server's standard input (`fd_as = "stdin"`, `{fd}` is 0) or as an
+      inherited descriptor (`{fd}` is its number).
+    """
+
+    kind: str = "tcp"
+    fd_as: str = "inherited"
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to start the server under test."""
+
+    app: str
+    app_dir: Path
+    command: tuple[str, ...]
+    ready_pattern: re.Pattern[str] | None
+    host: str = "127.0.0.1"
+    #: None: the harness picks a free port; 0: the server picks; N: this fixed port.
+    port: int | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    listen: Listen = field(default_factory=Listen)
+
+    @property
+    def fixed_port(self) -> int | None:
+        return self.port if self.port and self.listen.kind == "tcp" else None
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The scenario's own matrix axes, beyond server version and platform.
+
+    `axes` are free-form (e.g. `http = ["h11", "httptools"]`) and usable as
+    `{http}` in the command; `extras` are alternative package extras;
+    `pythons` the candidate interpreters for default runs; `resolutions`
+    how environments are resolved.  Every combination is one cell.
+    """
+
+    axes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    extras: tuple[tuple[str, ...], ...] = ()
+    pythons: tuple[str, ...] = ()
+    resolutions: tuple[str, ...] = ()
+
+    def combinations(self) -> list[tuple[tuple[str, str], ...]]:
+        """Every assignment of one value per free-form axis, in declared order."""
+        combos: list[tuple[tuple[str, str], ...]] = [()]
+        for name, values in self.axes:
+            combos = [(*combo, (name, value)) for combo in combos for value in values]
+        return combos
+
+
+@dataclass(frozen=True)
+class Upstream:
+    issue: str | None = None
+    fix: str | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One reproducible situation, run against many versions and Pythons."""
+
+    id: str
+    title: str
+    source: Path
+    package: str
+    server: ServerSpec
+    platforms: frozenset[str]
+    http: tuple[HttpProbe, ...]
+    logs: tuple[LogExpectation, ...]
+    exit: ExitExpectation
+    limits: Limits
+    signatures: tuple[Signature, ...]
+    default_versions: tuple[str, ...]
+    upstream: Upstream = field(default_factory=Upstream)
+    description: str = ""
+    extras: tuple[str, ...] = ()
+    pins: tuple[str, ...] = ()
+    #: target platform -> why its results cannot speak for the real platform
+    unfaithful: Mapping[str, str] = field(default_factory=dict)
+    raw: tuple[RawExchange, ...] = ()
+    websocket: tuple[WebSocketProbe, ...] = ()
+    listening: tuple[ListeningExpectation, ...] = ()
+    paths: tuple[PathExpectation, ...] = ()
+    imports: tuple[ImportExpectation, ...] = ()
+    matrix: Matrix = field(default_factory=Matrix)
+    #: Named resources no two cells may use at once (e.g. "tcp:127.0.0.1:8000").
+    exclusive: tuple[str, ...] = ()
+
+    def applies_to(self, platform: str) -> bool:
+        return family(platform) in self.platforms
+
+    def unfaithful_reason(self, platform: str) -> str | None:
+        """Why cells on `platform` cannot stand for the real thing (None: they can)."""
+        return self.unfaithful.get(platform)
+
+    def exclusive_resources(self) -> tuple[str, ...]:
+        """Declared resources plus every fixed address a listening check watches."""
+        names = dict.fromkeys(self.exclusive)
+        names.update(dict.fromkeys(check.resource for check in self.listening))
+        return tuple(sorted(names))
+
+    def needs_running_server(self) -> bool:
+        """Whether anything must be done while the server runs (so readiness is awaited)."""
+        return bool(
+            self.exit.signal != "none"
+            or self.http
+            or self.raw
+            or self.websocket
+            or self.listening
+            or self.imports
+            or any(path.when == "running" for path in self.paths)
+        )
+
+    def signature(self, signature_id: str) -> Signature | None:
+        for signature in self.signatures:
+            if signature.id == signature_id:
+                return signature
+        return None
+
+    def max_duration_s(self) -> float:
+        """An upper bound on one run of this scenario's server, from its limits.
+
+        Start-up, every probe (each at most twice `probe_s`, see `harness.runner.probes.http`),
+        the log wait, the stop signal's deadline, the grace before SIGKILL, and a
+        margin for the kills.
+        """
+        limits = self.limits
+        raw = sum(
+            min(5.0, r.read_s) + r.read_s + r.gap_s * max(0, len(r.send) - 1) for r in self.raw
+        )
+        return (
+            limits.ready_s
+            + sum(2 * limits.probe_s + probe.wait_s for probe in self.http)
+            + raw
+            + len(self.websocket) * 2 * limits.probe_s
+            + (limits.log_s if self.logs or self.imports else 0.0)
+            + self.exit.within_s
+            + limits.kill_grace_s
+            + 15.0
+        )
+
+    def claim_boundaries(self) -> tuple[Version, ...]:
+        """Versions named by the claims: the releases worth always running."""
+        versions: set[Version] = set()
+        for signature in self.signatures:
+            if signature.claim.fixed_in is not None:
+                versions.add(signature.claim.fixed_in)
+            if signature.claim.introduced_in is not None:
+                versions.add(signature.claim.introduced_in)
+        return tuple(sorted(versions))

@@ -1,0 +1,81 @@
+"""Outcomes, expectedness and fingerprints from hand-made observations."""
+
+from __future__ import annotations
+
+from packaging.version import Version
+
+from harness.judge.classify import (
+    KNOWN_FAILURE,
+    NEW_FAILURE,
+    PASS,
+    TIMEOUT,
+    classify,
+    fingerprint,
+    last_exception,
+    normalise,
+)
+from harness.runner.observation import Check, Observation
+from harness.scenario.loader import load_scenarios
+from tests.conftest import FIXTURES, SCENARIOS
+
+PORT_ZERO = load_scenarios([SCENARIOS])["port-zero-startup"]
+CRASH = (FIXTURES / "linux" / "port-zero-startup-0.13.4-py3.8.txt").read_text()
+
+
+def observation(ok: bool, output: str = "", **kwargs: object) -> Observation:
+    checks = (Check("ready", ok, "detail"),)
+    fields: dict[str, object] = {
+        "checks": checks, "ready": ok, "ready_timed_out": False, "stop_timed_out": False,
+        "exit_code": 0 if ok else 1, "duration_s": 0.1, "output": output,
+    }  # fmt: skip
+    fields.update(kwargs)
+    return Observation(**fields)  # type: ignore[arg-type]
+
+
+def test_pass() -> None:
+    verdict = classify(PORT_ZERO, Version("0.14.0"), "linux", observation(True))
+    assert (verdict.outcome, verdict.expected, verdict.signature) == (PASS, True, None)
+
+
+def test_known_failure_inside_the_claim_is_expected() -> None:
+    verdict = classify(PORT_ZERO, Version("0.13.4"), "linux", observation(False, CRASH))
+    assert verdict.outcome == KNOWN_FAILURE
+    assert verdict.signature == "port0-getpeername-enotconn"
+    assert verdict.expected
+
+
+def test_known_failure_at_or_after_the_fix_is_a_regression() -> None:
+    verdict = classify(PORT_ZERO, Version("0.15.0"), "linux", observation(False, CRASH))
+    assert verdict.outcome == KNOWN_FAILURE and not verdict.expected
+    assert verdict.reason.startswith("regression")
+
+
+def test_signature_for_another_platform_does_not_count() -> None:
+    verdict = classify(PORT_ZERO, Version("0.13.4"), "windows", observation(False, CRASH))
+    assert verdict.outcome == NEW_FAILURE and not verdict.expected
+
+
+def test_new_failure_and_timeout() -> None:
+    boom = 'Traceback (most recent call last):\n  File "/x/y.py", line 3\nValueError: bad 1234\n'
+    verdict = classify(PORT_ZERO, Version("0.14.0"), "linux", observation(False, boom))
+    assert verdict.outcome == NEW_FAILURE and not verdict.expected
+    assert verdict.fingerprint == "ValueError: bad <n>"
+    hung = observation(False, "", ready_timed_out=True)
+    assert classify(PORT_ZERO, Version("0.14.0"), "linux", hung).outcome == TIMEOUT
+
+
+def test_fingerprint_is_stable_across_machines() -> None:
+    head = "Traceback (most recent call last):\nOSError: [Errno 98] bind on "
+    a = head + "127.0.0.1:8123 failed pid 4242"
+    b = head + "10.1.2.3:9000 failed pid 77"
+    assert fingerprint(observation(False, a)) == fingerprint(observation(False, b))
+    assert normalise("/home/u/venv/lib/site.py at 0x7f00aa 12:03:58") == "<path> at <hex> <time>"
+
+
+def test_last_exception_of_the_crash_fixture() -> None:
+    assert last_exception(CRASH) == "OSError: [Errno 107] Transport endpoint is not connected"
+
+
+def test_fingerprint_without_traceback_uses_the_failed_check() -> None:
+    obs = observation(False, "", checks=(Check("http GET /", False, "status 500, wanted 200"),))
+    assert fingerprint(obs) == "http GET /: status <n>, wanted <n>"
