@@ -21,6 +21,8 @@ from packaging.version import InvalidVersion, Version
 from harness import __version__
 from harness.atomic import write_text_atomic
 from harness.errors import ResultsFormatError
+from harness.outcomes import Outcome
+from harness.plan.cells import CellKey, cell_key
 from harness.scenario.model import Scenario
 
 SCHEMA = 1
@@ -35,10 +37,6 @@ def output_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
     return "[...]\n" + (cut[newline + 1 :] if 0 <= newline < 200 else cut)
 
 
-#: (scenario, package, version, python, platform, extras, axes, resolution)
-CellKey = tuple[str, str, str, str, str, tuple[str, ...], tuple[tuple[str, str], ...], str]
-
-
 @dataclass(frozen=True)
 class CellResult:
     """The judged result of one cell, with the evidence behind the judgement."""
@@ -48,7 +46,7 @@ class CellResult:
     version: str
     python: str
     platform: str
-    outcome: str
+    outcome: Outcome
     expected: bool
     reason: str
     signature: str | None = None
@@ -80,18 +78,14 @@ class CellResult:
     #: The `--exclude-newer` bound used for a "release-date" resolution.
     exclude_newer: str | None = None
 
+    def __post_init__(self) -> None:
+        # Callers may pass an outcome's name; the record always holds the member.
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+
     @property
     def key(self) -> CellKey:
-        return (
-            self.scenario,
-            self.package,
-            self.version,
-            self.python,
-            self.platform,
-            self.extras,
-            tuple(sorted(self.axes.items())),
-            self.resolution,
-        )
+        return cell_key(self.scenario, self.package, self.version, self.python, self.platform,
+                        self.extras, self.axes.items(), self.resolution)  # fmt: skip
 
     @property
     def variant(self) -> str:
@@ -106,7 +100,7 @@ class CellResult:
     def gates(self) -> bool:
         """Whether it counts for the run's verdict: cells added only to pin a claim's
         edge inform the claims but do not gate (a merge conflict always does)."""
-        return self.origin == "selected" or self.outcome == "conflict"
+        return self.origin == "selected" or self.outcome == Outcome.CONFLICT
 
     @property
     def parsed_version(self) -> Version:
@@ -134,7 +128,7 @@ class CellResult:
                 version=str(data["version"]),
                 python=str(data["python"]),
                 platform=str(data["platform"]),
-                outcome=str(data["outcome"]),
+                outcome=Outcome(str(data["outcome"])),
                 expected=bool(data["expected"]),
                 reason=str(data.get("reason", "")),
                 signature=data.get("signature"),

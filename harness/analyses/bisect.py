@@ -19,7 +19,7 @@ import enum
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from harness.judge.classify import INSTALL_ERROR, KNOWN_FAILURE, PASS, SKIP
+from harness.outcomes import Outcome
 from harness.results import CellResult
 
 
@@ -39,11 +39,11 @@ def mark_of(result: CellResult, signatures: Collection[str], any_failure: bool =
     outcome but a pass).  good: it is not (a pass, or a *different* failure,
     which the caller reports as such).  skip: the release could not be tested.
     """
-    if result.outcome in (INSTALL_ERROR, SKIP):
+    if result.outcome in (Outcome.INSTALL_ERROR, Outcome.SKIP):
         return Mark.SKIP
     if any_failure:
-        return Mark.GOOD if result.outcome == PASS else Mark.BAD
-    if result.outcome == KNOWN_FAILURE and result.signature in signatures:
+        return Mark.GOOD if result.outcome == Outcome.PASS else Mark.BAD
+    if result.outcome == Outcome.KNOWN_FAILURE and result.signature in signatures:
         return Mark.BAD
     return Mark.GOOD
 

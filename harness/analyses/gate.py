@@ -29,16 +29,7 @@ from harness.errors import (
     EXIT_REGRESSION,
     EmptySelectionError,
 )
-from harness.judge.classify import (
-    ERROR,
-    FLAKY,
-    INSTALL_ERROR,
-    KNOWN_FAILURE,
-    NEW_FAILURE,
-    PASS,
-    SKIP,
-    TIMEOUT,
-)
+from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import Scenario
 
@@ -81,7 +72,9 @@ def says_conflict(installer_output: str) -> bool:
 
 
 def is_conflict(cell: CellResult) -> bool:
-    return cell.outcome == INSTALL_ERROR and says_conflict(cell.reason + "\n" + cell.output_tail)
+    return cell.outcome == Outcome.INSTALL_ERROR and says_conflict(
+        cell.reason + "\n" + cell.output_tail
+    )
 
 
 def resolver_explanation(cell: CellResult) -> str:
@@ -95,7 +88,7 @@ def resolver_explanation(cell: CellResult) -> str:
 
 
 def fails(cell: CellResult) -> bool:
-    return cell.outcome not in (PASS, SKIP)
+    return cell.outcome not in (Outcome.PASS, Outcome.SKIP)
 
 
 def _same_version(cell: CellResult, version: str) -> bool:
@@ -107,7 +100,7 @@ def _same_version(cell: CellResult, version: str) -> bool:
 
 def explain_failure(cell: CellResult, scenarios: Mapping[str, Scenario]) -> str:
     """One line on why a candidate cell fails the gate."""
-    if cell.outcome == KNOWN_FAILURE and cell.signature:
+    if cell.outcome == Outcome.KNOWN_FAILURE and cell.signature:
         scenario = scenarios.get(cell.scenario)
         signature = scenario.signature(cell.signature) if scenario else None
         fixed_in = signature.claim.fixed_in if signature else None
@@ -116,13 +109,13 @@ def explain_failure(cell: CellResult, scenarios: Mapping[str, Scenario]) -> str:
         if cell.parsed_version >= fixed_in:
             return f"known bug {cell.signature}, back although claimed fixed in {fixed_in}"
         return f"known bug {cell.signature}, fixed in {fixed_in}"
-    if cell.outcome == NEW_FAILURE:
+    if cell.outcome == Outcome.NEW_FAILURE:
         return f"new failure: {cell.fingerprint or cell.reason}"
-    if cell.outcome == TIMEOUT:
+    if cell.outcome == Outcome.TIMEOUT:
         return f"timeout: {cell.reason}"
-    if cell.outcome == INSTALL_ERROR:
+    if cell.outcome == Outcome.INSTALL_ERROR:
         return f"cannot be installed: {cell.reason}"
-    if cell.outcome == FLAKY:
+    if cell.outcome == Outcome.FLAKY:
         return f"flaky (passes only sometimes): {cell.reason}"
     return f"{cell.outcome}: {cell.reason}"
 
@@ -214,7 +207,7 @@ def judge_gate(
     baseline_cells = (
         [c for c in cells if _same_version(c, baseline)] if baseline is not None else []
     )
-    ran = [c for c in candidate_cells if c.outcome != SKIP]
+    ran = [c for c in candidate_cells if c.outcome != Outcome.SKIP]
     verdict = GateVerdict(package, candidate, baseline, EXIT_CLEAN, len(ran))
     if complete and not ran:
         reasons = sorted({c.reason for c in candidate_cells}) or ["no candidate cell planned"]
@@ -224,7 +217,7 @@ def judge_gate(
         )
     verdict.conflicts = [c for c in ran if is_conflict(c)]
     verdict.network = [c for c in network_failures(ran) if not is_conflict(c)]
-    verdict.errors = [c for c in ran if c.outcome == ERROR]
+    verdict.errors = [c for c in ran if c.outcome == Outcome.ERROR]
     infrastructure = {id(c) for c in (*verdict.conflicts, *verdict.network, *verdict.errors)}
     verdict.failing = [
         Failing(c, explain_failure(c, scenarios))
@@ -257,11 +250,11 @@ def _compare(
             f"pins ({len(base_conflicts)} environment(s)); is the file out of date?"
         )
     for cell in candidate_cells:
-        if cell.outcome == SKIP or id(cell) in infrastructure:
+        if cell.outcome == Outcome.SKIP or id(cell) in infrastructure:
             continue
         key = comparison_key(cell)
         base = base_by_key.get(key)
-        comparable = base is not None and base.outcome != SKIP and not is_conflict(base)
+        comparable = base is not None and base.outcome != Outcome.SKIP and not is_conflict(base)
         change = Change(key, base, cell)
         if not comparable:
             if fails(cell):

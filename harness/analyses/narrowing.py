@@ -24,8 +24,8 @@ from harness.engine.pipeline import Harness
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import InterruptedRun
-from harness.plan.cells import Cell, Variant, plan_cell, with_variant
-from harness.results import CellKey, CellResult
+from harness.plan.cells import Cell, CellKey, Variant, plan_cell, with_variant
+from harness.results import CellResult
 from harness.scenario.model import Scenario, Signature
 
 ORIGIN = "narrowing"
@@ -154,11 +154,11 @@ def narrow(
                 wanted.append((gap, probe, _cell(gap, gap.releases[probe], platform)))
         if not wanted:
             break
-        fresh = {cell.result_key: cell for _, _, cell in wanted if cell.result_key not in extra}
+        fresh = {cell.key: cell for _, _, cell in wanted if cell.key not in extra}
         for result in source.observe(list(fresh.values()), ORIGIN):
             extra[result.key] = result
         for gap, probe, cell in wanted:
-            gap.search.record(probe, mark_of(extra[cell.result_key], {gap.signature.id}))
+            gap.search.record(probe, mark_of(extra[cell.key], {gap.signature.id}))
     return list(extra.values())
 
 

@@ -128,7 +128,7 @@ def with_extras(cells: Sequence[Cell], variants: Sequence[tuple[str, ...] | None
         return list(cells)
     # A scenario's own extras variants collapse into the ones asked for: once each.
     replaced = [replace(cell, extras=variant) for cell in cells for variant in variants]
-    return list({cell.result_key: cell for cell in replaced}.values())
+    return list({cell.key: cell for cell in replaced}.values())
 
 
 def _shard(text: str) -> ShardSpec:

@@ -27,13 +27,12 @@ from harness import __version__
 from harness.atomic import write_text_atomic
 from harness.envs.cache import EnvSpec
 from harness.errors import ResultsFormatError
-from harness.judge.classify import KNOWN_FAILURE, NEW_FAILURE, PASS, TIMEOUT
+from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import Scenario
 
 #: Bump when an entry's meaning changes: older entries are ignored.
 CELL_FORMAT = 1
-CACHED_OUTCOMES = frozenset({PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT})
 
 
 def scenario_fingerprint(scenario: Scenario) -> str:
@@ -130,7 +129,7 @@ class CellCache:
 
     def store(self, scenario: Scenario, spec: EnvSpec, result: CellResult) -> bool:
         """Keep a fresh observation; False when it is not worth keeping."""
-        if result.outcome not in CACHED_OUTCOMES or result.from_cell_cache is not None:
+        if not Outcome(result.outcome).reproducible or result.from_cell_cache is not None:
             return False
         identity = cell_identity(scenario, spec, result.platform, result.axes)
         entry = {

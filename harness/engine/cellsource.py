@@ -16,7 +16,7 @@ from harness.engine.executor import skipped_result
 from harness.engine.pipeline import Harness
 from harness.engine.progress import ProgressSink
 from harness.errors import InterruptedRun
-from harness.judge.classify import INSTALL_ERROR, SKIP
+from harness.outcomes import Outcome
 from harness.plan.cells import Cell
 from harness.results import CellResult
 
@@ -93,7 +93,7 @@ class CellSource:
             report = self.harness.execute([cell for _, cell in to_run], self.progress)
             by_key = {result.key: result for result in report.results}
             for position, cell in to_run:
-                result = by_key.get(cell.result_key)
+                result = by_key.get(cell.key)
                 if result is None:
                     raise InterruptedRun("interrupted")
                 answers[position] = result
@@ -105,9 +105,9 @@ class CellSource:
         ]
 
     def _count(self, result: CellResult) -> None:
-        if result.outcome == SKIP:
+        if result.outcome == Outcome.SKIP:
             return
-        if result.outcome == INSTALL_ERROR:
+        if result.outcome == Outcome.INSTALL_ERROR:
             self.cost.builds += 1
             self.cost.failed_builds += 1
             return

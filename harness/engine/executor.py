@@ -25,7 +25,8 @@ from harness.engine.schedule import CostOrderedPool
 from harness.envs.cache import BuiltEnv, EnvCache, EnvSpec
 from harness.errors import EnvironmentBuildError
 from harness.judge.attempts import Attempt, combine, wants_retry
-from harness.judge.classify import INSTALL_ERROR, SKIP, classify
+from harness.judge.classify import classify
+from harness.outcomes import Outcome
 from harness.plan.cells import Cell
 from harness.procs.registry import REGISTRY, SpawnRefused
 from harness.results import CellResult, output_tail
@@ -88,7 +89,7 @@ def _base_fields(cell: Cell) -> dict[str, object]:
 def skipped_result(cell: Cell) -> CellResult:
     return CellResult(
         **_base_fields(cell),  # type: ignore[arg-type]
-        outcome=SKIP,
+        outcome=Outcome.SKIP,
         expected=True,
         reason=cell.skip_reason or "not applicable",
     )
@@ -314,7 +315,7 @@ class Executor:
 def install_error(cell: Cell, spec: EnvSpec, exc: EnvironmentBuildError) -> CellResult:
     return CellResult(
         **_base_fields(cell),  # type: ignore[arg-type]
-        outcome=INSTALL_ERROR,
+        outcome=Outcome.INSTALL_ERROR,
         expected=False,
         reason=str(exc),
         output_tail=output_tail(exc.output_tail),

@@ -37,7 +37,7 @@ from harness.errors import (
     EmptySelectionError,
 )
 from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_claims
-from harness.judge.classify import ERROR, INSTALL_ERROR, SKIP
+from harness.outcomes import Outcome
 from harness.plan.cells import Cell, PlatformPlan, plan_cells
 from harness.procs.registry import REGISTRY
 from harness.procs.run_records import RunGuard
@@ -205,7 +205,7 @@ class Harness:
 
     def record(self, cells: Sequence[Cell], results: Sequence[CellResult]) -> None:
         """Keep fresh observations in the cell cache (bisect and claims reuse them)."""
-        by_key = {cell.result_key: cell for cell in cells if cell.runnable}
+        by_key = {cell.key: cell for cell in cells if cell.runnable}
         try:
             for result in results:
                 cell = by_key.get(result.key)
@@ -269,7 +269,8 @@ def network_failures(cells: Sequence[CellResult]) -> list[CellResult]:
     return [
         cell
         for cell in cells
-        if cell.outcome == INSTALL_ERROR and _NETWORK_HINTS.search(cell.reason + cell.output_tail)
+        if cell.outcome == Outcome.INSTALL_ERROR
+        and _NETWORK_HINTS.search(cell.reason + cell.output_tail)
     ]
 
 
@@ -279,10 +280,10 @@ def exit_code_for(
     """The documented exit code of a run (see DESIGN.md)."""
     if not complete:
         return EXIT_INTERRUPTED
-    if not any(cell.outcome != SKIP for cell in cells):
+    if not any(cell.outcome != Outcome.SKIP for cell in cells):
         reasons = sorted({cell.reason for cell in cells})
         raise EmptySelectionError(f"nothing ran: every cell was skipped ({'; '.join(reasons)})")
-    if network_failures(cells) or any(cell.outcome == ERROR for cell in cells):
+    if network_failures(cells) or any(cell.outcome == Outcome.ERROR for cell in cells):
         return EXIT_INFRASTRUCTURE
     # Cells added to pin a claim's edge inform the verdicts; only the selection gates.
     if any(not cell.expected and cell.gates for cell in cells):

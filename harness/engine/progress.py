@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Protocol
 from rich.console import Console
 from rich.markup import escape
 
+from harness.outcomes import Outcome
+
 if TYPE_CHECKING:
     from harness.plan.cells import Cell
     from harness.results import CellResult
@@ -23,12 +25,12 @@ class ProgressSink(Protocol):
 
 
 def _result_text(result: CellResult) -> str:
-    text = result.outcome
+    text: str = result.outcome.value
     if result.signature:
         text += f" ({result.signature})"
     elif result.fingerprint:
         text += f" ({result.fingerprint[:70]})"
-    elif result.outcome == "error":
+    elif result.outcome == Outcome.ERROR:
         text += f" ({result.reason[:90]})"
     if not result.expected:
         text += " UNEXPECTED"

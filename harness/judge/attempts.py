@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.judge.classify import FLAKY, Verdict
+from harness.judge.classify import Verdict
+from harness.outcomes import Outcome
 from harness.results import output_tail
 from harness.runner.observation import Observation
 from harness.scenario.model import Scenario
@@ -92,11 +93,11 @@ def combine(attempts: Sequence[Attempt]) -> tuple[Verdict, Attempt]:
                 verdict.reason + note,
             )
         return verdict, last
-    shown = next((a for a in finals.values() if a.verdict.outcome != "pass"), last)
+    shown = next((a for a in finals.values() if a.verdict.outcome != Outcome.PASS), last)
     counts = ", ".join(f"{label} x{n}" for label, n in sorted(kinds.items()))
     expected = all(a.verdict.expected for a in finals.values())
     verdict = Verdict(
-        FLAKY,
+        Outcome.FLAKY,
         next((a.verdict.signature for a in finals.values() if a.verdict.signature), None),
         next((a.verdict.fingerprint for a in finals.values() if a.verdict.fingerprint), None),
         expected,

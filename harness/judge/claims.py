@@ -20,7 +20,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.judge.classify import PASS, UNFAITHFUL
+from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import CellContext, Scenario, Signature
 
@@ -109,7 +109,7 @@ def judge_signature(
         cell
         for cell in own
         if signature.applies_in(result_context(cell))
-        and cell.outcome not in ("skip", "install-error", UNFAITHFUL)
+        and cell.outcome not in (Outcome.SKIP, Outcome.INSTALL_ERROR, Outcome.UNFAITHFUL)
     ]
     base = _VerdictBase(
         scenario.id, signature.id, claim.describe(), tuple(sorted(signature.platforms))
@@ -123,7 +123,7 @@ def judge_signature(
         platforms_seen = sorted({cell.platform for cell in own})
         wanted = ", ".join(sorted(signature.platforms))
         unfaithful = sorted(
-            {c.platform for c in own if c.outcome == UNFAITHFUL}
+            {c.platform for c in own if c.outcome == Outcome.UNFAITHFUL}
             & {c.platform for c in own if signature.applies_to(c.platform)}
         )
         if unfaithful:
@@ -146,7 +146,7 @@ def judge_signature(
     good = sorted(
         version
         for version, group in by_version.items()
-        if version not in bad_set and all(cell.outcome == PASS for cell in group)
+        if version not in bad_set and all(cell.outcome == Outcome.PASS for cell in group)
     )
     if not bad:
         return _judge_never_seen(base, claim.fixed_in, claim.introduced_in, good, releases)

@@ -16,24 +16,10 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
+from harness.outcomes import Outcome
 from harness.runner.observation import Observation
 from harness.scenario.model import CellContext, Scenario, Signature
 
-PASS = "pass"
-KNOWN_FAILURE = "known-failure"
-NEW_FAILURE = "new-failure"
-TIMEOUT = "timeout"
-INSTALL_ERROR = "install-error"
-SKIP = "skip"
-#: The cell could not run for a reason outside the server (e.g. its port is taken).
-ERROR = "error"
-#: Repeated attempts of the cell disagreed (see `harness.judge.attempts`).
-FLAKY = "flaky"
-#: Ran on a platform the scenario declares unfaithful: shown, never counted.
-UNFAITHFUL = "unfaithful"
-OUTCOMES = (
-    PASS, KNOWN_FAILURE, NEW_FAILURE, TIMEOUT, INSTALL_ERROR, SKIP, ERROR, FLAKY, UNFAITHFUL,
-)  # fmt: skip
 #: An unfaithful cell's reason is "unfaithful here: WHY (observed on ...: OUTCOME)".
 UNFAITHFUL_PREFIX = "unfaithful here: "
 UNFAITHFUL_OBSERVED = " (observed on "
@@ -121,7 +107,7 @@ def match_signature(
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str
+    outcome: Outcome
     signature: str | None
     fingerprint: str | None
     expected: bool
@@ -145,11 +131,11 @@ def classify(
     verdict = _classify_observation(scenario, version, platform, observation)
     where = platform.platform if isinstance(platform, CellContext) else platform
     why = scenario.unfaithful_reason(where)
-    if why is None or verdict.outcome == ERROR:  # a taken port is the harness's problem
+    if why is None or verdict.outcome == Outcome.ERROR:  # a taken port is the harness's problem
         return verdict
     seen = verdict.outcome + (f" ({verdict.signature})" if verdict.signature else "")
     reason = f"{UNFAITHFUL_PREFIX}{why}{UNFAITHFUL_OBSERVED}{where}: {seen})"
-    return Verdict(UNFAITHFUL, None, verdict.fingerprint, True, reason)
+    return Verdict(Outcome.UNFAITHFUL, None, verdict.fingerprint, True, reason)
 
 
 def _classify_observation(
@@ -159,7 +145,7 @@ def _classify_observation(
     observation: Observation,
 ) -> Verdict:
     if observation.port_conflict is not None:
-        return Verdict(ERROR, None, None, False, observation.port_conflict)
+        return Verdict(Outcome.ERROR, None, None, False, observation.port_conflict)
     failed_names = [check.name for check in observation.failed_checks]
     passed_names = [check.name for check in observation.checks if check.ok]
     signature, _ = match_signature(
@@ -169,7 +155,7 @@ def _classify_observation(
         reason = "every expectation held"
         if signature is not None:
             reason += f" (signature {signature.id} matched the output anyway)"
-        return Verdict(PASS, None, None, True, reason)
+        return Verdict(Outcome.PASS, None, None, True, reason)
     failed = observation.failed_checks
     summary = "; ".join(f"{check.name}: {check.detail}" for check in failed)
     if signature is not None:
@@ -177,7 +163,7 @@ def _classify_observation(
         reason = f"{signature.id} ({signature.claim.describe()}): {summary}"
         if not expected:
             reason = f"regression: {reason}"
-        return Verdict(KNOWN_FAILURE, signature.id, None, expected, reason)
+        return Verdict(Outcome.KNOWN_FAILURE, signature.id, None, expected, reason)
     if observation.ready_timed_out or observation.stop_timed_out or observation.probe_timed_out:
-        return Verdict(TIMEOUT, None, fingerprint(observation), False, summary)
-    return Verdict(NEW_FAILURE, None, fingerprint(observation), False, summary)
+        return Verdict(Outcome.TIMEOUT, None, fingerprint(observation), False, summary)
+    return Verdict(Outcome.NEW_FAILURE, None, fingerprint(observation), False, summary)

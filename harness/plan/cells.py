@@ -7,7 +7,7 @@ silently dropping them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -17,7 +17,6 @@ from harness.envs.index import Release, ReleaseIndex
 from harness.envs.interpreters import Interpreter, PythonRequest, PythonSource
 from harness.errors import EmptySelectionError
 from harness.plan.versions import claim_edges, resolve_selector
-from harness.results import CellKey
 from harness.scenario.model import Scenario
 
 #: First final release of each CPython minor: a server release older than a
@@ -33,6 +32,25 @@ PYTHON_RELEASE_DATES: dict[str, datetime] = {
 }  # fmt: skip
 #: The oldest Python the default interpreter set uses.
 DEFAULT_PYTHON_FLOOR = Version("3.8")
+
+
+#: A cell's identity, the same for the planned cell and its result:
+#: (scenario, package, version, python, platform, extras, axes, resolution).
+CellKey = tuple[str, str, str, str, str, tuple[str, ...], tuple[tuple[str, str], ...], str]
+
+
+def cell_key(
+    scenario: str,
+    package: str,
+    version: str,
+    python: str,
+    platform: str,
+    extras: tuple[str, ...],
+    axes: Iterable[tuple[str, str]],
+    resolution: str,
+) -> CellKey:
+    """The one way a cell is identified (results merge, caches and reports use it)."""
+    return (scenario, package, version, python, platform, extras, tuple(sorted(axes)), resolution)
 
 
 @dataclass(frozen=True)
@@ -83,12 +101,11 @@ class Cell:
         return self.skip_reason is None and self.python.interpreter is not None
 
     @property
-    def result_key(self) -> CellKey:
-        """The `CellResult.key` of this cell's result."""
+    def key(self) -> CellKey:
+        """Its identity; equal to the `CellResult.key` of its result."""
         scenario = self.scenario
-        return (scenario.id, scenario.package, str(self.version), self.python.label,
-                self.platform, self.cell_extras, tuple(sorted(self.axes)),
-                self.resolution)  # fmt: skip
+        return cell_key(scenario.id, scenario.package, str(self.version), self.python.label,
+                        self.platform, self.cell_extras, self.axes, self.resolution)  # fmt: skip
 
 
 def versions_for(

@@ -22,7 +22,7 @@ from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import EXIT_INFRASTRUCTURE, EXIT_REGRESSION, EXIT_USAGE
 from harness.judge.claims import CONTRADICTED, ClaimVerdict
-from harness.judge.classify import PASS
+from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import Scenario, Signature
 
@@ -174,7 +174,7 @@ def evidence(cell: CellResult, signatures: Sequence[Signature]) -> list[str]:
     checks = [
         f"{'ok' if check.get('ok') else 'FAILED'} {check.get('name')}: {check.get('detail')}"
         for check in cell.checks
-        if cell.outcome == PASS or not check.get("ok")
+        if cell.outcome == Outcome.PASS or not check.get("ok")
     ]
     lines += checks[:4]
     keys = [name for name in cell.resolved if name != "pip"][:6]
@@ -224,7 +224,7 @@ def render(
                 console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
         if result.introduced.before is not None:
             last_good = cells[result.introduced.before]
-            if last_good.outcome != PASS:
+            if last_good.outcome != Outcome.PASS:
                 console.print(
                     f"  [yellow]note:[/] {last_good.version} did not show the failure but did "
                     f"not pass either ({escape(last_good.outcome)}): a different failure may "

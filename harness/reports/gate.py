@@ -18,16 +18,16 @@ from harness.analyses.gate import (
     describe_key,
     resolver_explanation,
 )
+from harness.outcomes import style_of
 from harness.reports.markdown import append_to_step_summary, md
-from harness.reports.terminal import OUTCOME_STYLE
 from harness.results import CellResult
 
 
 def _outcome(cell: CellResult | None) -> str:
     if cell is None:
         return "-"
-    symbol, word, _ = OUTCOME_STYLE.get(cell.outcome, ("?", cell.outcome, ""))
-    return f"{symbol} {word}"
+    style = style_of(cell.outcome)
+    return f"{style.symbol} {style.word}"
 
 
 def conflict_groups(verdict: GateVerdict) -> list[tuple[str, str]]:

@@ -16,36 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 from harness.atomic import write_text_atomic
 from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED
-from harness.judge.classify import PASS, last_exception
+from harness.judge.classify import last_exception
+from harness.outcomes import Outcome, style_of
 from harness.reports.merge import MergedCell, Observation, version_key
 from harness.reports.model import Report, ScenarioReport
-from harness.reports.terminal import OUTCOME_STYLE
 
 if TYPE_CHECKING:
     import jinja2
 
-#: Longer words than the terminal's, for the page and its legend.
-OUTCOME_WORDS: dict[str, str] = {
-    "pass": "pass",
-    "known-failure": "known bug",
-    "new-failure": "NEW failure",
-    "timeout": "timeout",
-    "install-error": "install error",
-    "skip": "skip",
-    "error": "could not run",
-    "flaky": "flaky",
-    "unfaithful": "unfaithful here",
-    "conflict": "conflict",
-}
 _VERDICT_CLASS = {CONFIRMED: "confirmed", REFINED: "refined", CONTRADICTED: "contradicted"}
 
 
 def outcome_symbol(outcome: str) -> str:
-    return OUTCOME_STYLE.get(outcome, ("?", outcome, ""))[0]
+    return style_of(outcome).symbol
 
 
 def outcome_word(outcome: str) -> str:
-    return OUTCOME_WORDS.get(outcome, outcome)
+    return style_of(outcome).label
 
 
 @functools.cache
@@ -114,7 +101,7 @@ def _evidence(observation: Observation, signatures: Mapping[str, str]) -> Eviden
         signature=cell.signature,
         signature_description=signatures.get(cell.signature or "", ""),
         fingerprint=cell.fingerprint,
-        exception=None if cell.outcome == PASS else last_exception(cell.output_tail),
+        exception=None if cell.outcome == Outcome.PASS else last_exception(cell.output_tail),
         exit_code=cell.exit_code,
         duration_s=cell.duration_s,
         python_full=cell.python_full,
@@ -167,7 +154,7 @@ def _scenario_view(scenario: ScenarioReport, index: int) -> dict[str, Any]:
 
 
 def _outcome_order(outcome: str) -> int:
-    order = list(OUTCOME_WORDS)
+    order = [outcome.value for outcome in Outcome]
     return order.index(outcome) if outcome in order else len(order)
 
 
@@ -181,7 +168,7 @@ def render_html(report: Report, title: str | None = None) -> str:
         "title": title or f"Regression report: {', '.join(packages) or 'no package'}",
         "summary": summary,
         "outcome_counts": sorted(summary["outcomes"].items(), key=lambda i: _outcome_order(i[0])),
-        "legend": list(OUTCOME_WORDS),
+        "legend": [outcome.value for outcome in Outcome],
         "regressed": [
             (s, v["anchor"])
             for s, v in zip(report.scenarios, scenarios, strict=True)

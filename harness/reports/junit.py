@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.atomic import write_text_atomic
+from harness.outcomes import Outcome
 from harness.reports.merge import MergedCell
 from harness.reports.model import Report, ScenarioReport
 from harness.results import CellResult
@@ -100,7 +101,7 @@ def _testcase(parent: ET.Element, scenario: ScenarioReport, cell: MergedCell) ->
         )
         failure.text = _failure_body(cell)
         return "failure"
-    if shown.outcome == "pass":
+    if shown.outcome == Outcome.PASS:
         return "passed"
     if not cell.expected:
         reason = f"not gated, added to pin a claim edge: {shown.outcome}: {shown.reason}"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_text_atomic
+from harness.outcomes import style_of
 from harness.reports.html import outcome_word
 from harness.reports.model import Report, ScenarioReport
-from harness.reports.terminal import OUTCOME_STYLE
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 BUDGET_CHARS = 60_000
@@ -31,8 +31,8 @@ def md(text: str) -> str:
 
 
 def _cell(outcome: str, expected: bool) -> str:
-    symbol, word, _ = OUTCOME_STYLE.get(outcome, ("?", outcome, ""))
-    text = f"{symbol} {word}"
+    style = style_of(outcome)
+    text = f"{style.symbol} {style.word}"
     return text if expected else f"**{text} !**"
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.results import CellKey, CellResult, RunResults, load_results
-
-CONFLICT = "conflict"
+from harness.outcomes import Outcome
+from harness.plan.cells import CellKey
+from harness.results import CellResult, RunResults, load_results
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class MergedCell:
 
     @property
     def outcome(self) -> str:
-        return CONFLICT if self.conflict else self.first.outcome
+        return Outcome.CONFLICT if self.conflict else self.first.outcome
 
     @property
     def expected(self) -> bool:
@@ -94,7 +94,7 @@ class MergedCell:
         )
         return dataclasses.replace(
             self.first,
-            outcome=CONFLICT,
+            outcome=Outcome.CONFLICT,
             expected=False,
             reason=f"conflicting results: {seen}",
             signature=None,

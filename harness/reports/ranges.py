@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from harness.errors import UsageError
+from harness.outcomes import Outcome
 from harness.reports.model import Report, ScenarioReport
 from harness.results import CellResult
 
@@ -64,7 +65,7 @@ def _below(cells: Sequence[CellResult], first_bad: str | None) -> str:
     older = [c for c in cells if c.parsed_version < Version(first_bad)]
     if not older:
         return "no older release was run"
-    if any(c.outcome == "pass" for c in older):
+    if any(c.outcome == Outcome.PASS for c in older):
         return ""
     outcomes: dict[str, list[Version]] = {}
     for cell in older:

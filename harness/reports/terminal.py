@@ -16,31 +16,20 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.judge.claims import CONTRADICTED, ClaimVerdict
-from harness.judge.classify import UNFAITHFUL, UNFAITHFUL_OBSERVED
+from harness.judge.classify import UNFAITHFUL_OBSERVED
+from harness.outcomes import Outcome, style_of
 from harness.results import CellResult, summarise
 
-OUTCOME_STYLE: dict[str, tuple[str, str, str]] = {
-    "pass": ("✓", "pass", "green"),
-    "known-failure": ("✗", "known", "yellow"),
-    "new-failure": ("✗", "NEW", "bold red"),
-    "timeout": ("◷", "timeout", "magenta"),  # a clock face: in DejaVu (⧖ is in few fonts)
-    "install-error": ("!", "install", "red"),
-    "skip": ("-", "skip", "dim"),
-    "conflict": ("≠", "conflict", "bold magenta"),  # merged files disagree on the cell
-    "error": ("!", "ERROR", "bold red"),
-    "flaky": ("~", "flaky", "yellow"),
-    "unfaithful": ("≈", "unfaithful here", "cyan"),
-}
 _COLUMN_WIDTH = 14
 _ROW_LABEL_WIDTH = 16
 
 
 def cell_text(cell: CellResult) -> Text:
-    symbol, word, style = OUTCOME_STYLE.get(cell.outcome, ("?", cell.outcome, "white"))
-    text = Text(f"{symbol} {word}", style=style)
+    style = style_of(cell.outcome)
+    text = Text(f"{style.symbol} {style.word}", style=style.colour)
     if not cell.expected:
         text.append(" !", style="bold red")
-    shown = cell.outcome not in ("skip", UNFAITHFUL)
+    shown = cell.outcome not in (Outcome.SKIP, Outcome.UNFAITHFUL)
     detail = cell.signature or (cell.fingerprint if shown else None)
     if detail:
         text.append("\n" + (detail if len(detail) <= 40 else detail[:39] + "…"), style="dim")
@@ -102,7 +91,7 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
 
 def _unfaithful_notes(cells: Sequence[CellResult]) -> list[Text]:
     """One line per platform whose cells are unfaithful, with the scenario's reason."""
-    reasons = {c.platform: c.reason for c in cells if c.outcome == UNFAITHFUL}
+    reasons = {c.platform: c.reason for c in cells if c.outcome == Outcome.UNFAITHFUL}
     return [
         Text(f"  {platform}: {reason.split(UNFAITHFUL_OBSERVED)[0]}", style="cyan")
         for platform, reason in sorted(reasons.items())

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from harness.judge.classify import (
-    KNOWN_FAILURE,
-    NEW_FAILURE,
-    PASS,
-    TIMEOUT,
-    classify,
-    fingerprint,
-    last_exception,
-    normalise,
-)
+from harness.judge.classify import classify, fingerprint, last_exception, normalise
+from harness.outcomes import Outcome
 from harness.runner.observation import Check, Observation
 from harness.scenario.loader import load_scenarios
 from tests.conftest import FIXTURES, SCENARIOS
@@ -34,34 +26,34 @@ def observation(ok: bool, output: str = "", **kwargs: object) -> Observation:
 
 def test_pass() -> None:
     verdict = classify(PORT_ZERO, Version("0.14.0"), "linux", observation(True))
-    assert (verdict.outcome, verdict.expected, verdict.signature) == (PASS, True, None)
+    assert (verdict.outcome, verdict.expected, verdict.signature) == (Outcome.PASS, True, None)
 
 
 def test_known_failure_inside_the_claim_is_expected() -> None:
     verdict = classify(PORT_ZERO, Version("0.13.4"), "linux", observation(False, CRASH))
-    assert verdict.outcome == KNOWN_FAILURE
+    assert verdict.outcome == Outcome.KNOWN_FAILURE
     assert verdict.signature == "port0-getpeername-enotconn"
     assert verdict.expected
 
 
 def test_known_failure_at_or_after_the_fix_is_a_regression() -> None:
     verdict = classify(PORT_ZERO, Version("0.15.0"), "linux", observation(False, CRASH))
-    assert verdict.outcome == KNOWN_FAILURE and not verdict.expected
+    assert verdict.outcome == Outcome.KNOWN_FAILURE and not verdict.expected
     assert verdict.reason.startswith("regression")
 
 
 def test_signature_for_another_platform_does_not_count() -> None:
     verdict = classify(PORT_ZERO, Version("0.13.4"), "windows", observation(False, CRASH))
-    assert verdict.outcome == NEW_FAILURE and not verdict.expected
+    assert verdict.outcome == Outcome.NEW_FAILURE and not verdict.expected
 
 
 def test_new_failure_and_timeout() -> None:
     boom = 'Traceback (most recent call last):\n  File "/x/y.py", line 3\nValueError: bad 1234\n'
     verdict = classify(PORT_ZERO, Version("0.14.0"), "linux", observation(False, boom))
-    assert verdict.outcome == NEW_FAILURE and not verdict.expected
+    assert verdict.outcome == Outcome.NEW_FAILURE and not verdict.expected
     assert verdict.fingerprint == "ValueError: bad <n>"
     hung = observation(False, "", ready_timed_out=True)
-    assert classify(PORT_ZERO, Version("0.14.0"), "linux", hung).outcome == TIMEOUT
+    assert classify(PORT_ZERO, Version("0.14.0"), "linux", hung).outcome == Outcome.TIMEOUT
 
 
 def test_fingerprint_is_stable_across_machines() -> None:

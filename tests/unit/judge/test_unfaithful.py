@@ -12,7 +12,8 @@ from rich.console import Console
 
 from harness.errors import ScenarioError
 from harness.judge.claims import CONFIRMED, REFINED, UNVERIFIABLE, judge_signature
-from harness.judge.classify import KNOWN_FAILURE, PASS, UNFAITHFUL, classify
+from harness.judge.classify import classify
+from harness.outcomes import Outcome
 from harness.platforms import family
 from harness.reports.html import render_html
 from harness.reports.junit import render_junit
@@ -59,7 +60,7 @@ def test_windows_wine_belongs_to_the_windows_family() -> None:
 def test_a_windows_signature_matched_under_wine_is_a_known_failure() -> None:
     verdict = classify(PORT_ZERO, Version("0.13.4"), "windows-wine", observation(False, WINE_CRASH))
     assert (verdict.outcome, verdict.signature, verdict.expected) == (
-        KNOWN_FAILURE,
+        Outcome.KNOWN_FAILURE,
         "port0-winerror-10057",
         True,
     )
@@ -75,25 +76,25 @@ def test_builtin_two_workers_declare_wine_unfaithful() -> None:
 @pytest.mark.parametrize("ok", [True, False])
 def test_unfaithful_cells_are_expected_and_keep_what_was_seen(ok: bool) -> None:
     verdict = classify(TWO_WORKERS, Version("0.12.1"), "windows-wine", observation(ok))
-    assert verdict.outcome == UNFAITHFUL and verdict.expected and verdict.signature is None
+    assert verdict.outcome == Outcome.UNFAITHFUL and verdict.expected and verdict.signature is None
     assert verdict.reason.startswith("unfaithful here: Wine shares")
     seen = "pass" if ok else "new-failure"
     assert verdict.reason.endswith(f"(observed on windows-wine: {seen})")
     on_linux = classify(TWO_WORKERS, Version("0.12.1"), "linux", observation(True))
-    assert on_linux.outcome == PASS
+    assert on_linux.outcome == Outcome.PASS
 
 
 def test_a_signature_seen_on_an_unfaithful_platform_counts_for_nothing() -> None:
     crash = WINE_WORKERS + "\nOSError: [WinError 10022] Windows Error 0x2736\n"
     verdict = classify(TWO_WORKERS, Version("0.12.1"), "windows-wine", observation(False, crash))
-    assert verdict.outcome == UNFAITHFUL and verdict.signature is None
+    assert verdict.outcome == Outcome.UNFAITHFUL and verdict.signature is None
     assert "(observed on windows-wine: known-failure (workers-winerror-10022))" in verdict.reason
 
 
 def test_claims_are_never_confirmed_by_unfaithful_cells() -> None:
     signature = TWO_WORKERS.signature("workers-winerror-10022")
     assert signature is not None
-    cells = [cell("two-worker-startup", v, UNFAITHFUL) for v in ("0.12.1", "0.12.2")]
+    cells = [cell("two-worker-startup", v, Outcome.UNFAITHFUL) for v in ("0.12.1", "0.12.2")]
     verdict = judge_signature(TWO_WORKERS, signature, cells, [Version("0.12.1")])
     assert verdict.verdict == UNVERIFIABLE
     assert "windows-wine" in verdict.detail and "unfaithful" in verdict.detail
@@ -103,9 +104,9 @@ def test_faithful_wine_cells_judge_windows_claims() -> None:
     signature = PORT_ZERO.signature("port0-winerror-10057")
     assert signature is not None
     cells = [
-        cell("port-zero-startup", "0.13.3", PASS),
-        cell("port-zero-startup", "0.13.4", KNOWN_FAILURE, "port0-winerror-10057"),
-        cell("port-zero-startup", "0.14.0", PASS),
+        cell("port-zero-startup", "0.13.3", Outcome.PASS),
+        cell("port-zero-startup", "0.13.4", Outcome.KNOWN_FAILURE, "port0-winerror-10057"),
+        cell("port-zero-startup", "0.14.0", Outcome.PASS),
     ]
     releases = [Version(v) for v in ("0.13.3", "0.13.4", "0.14.0")]
     verdict = judge_signature(PORT_ZERO, signature, cells, releases)
@@ -173,7 +174,7 @@ def test_reports_show_unfaithful_cells_and_never_count_them() -> None:
     reason = classify(TWO_WORKERS, Version("0.12.1"), "windows-wine", observation(True)).reason
     wine = report_cell(
         "0.12.1", scenario="two-worker-startup", platform="windows-wine",
-        outcome=UNFAITHFUL, reason=reason, signature=None,
+        outcome=Outcome.UNFAITHFUL, reason=reason, signature=None,
     )  # fmt: skip
     linux = report_cell("0.12.1", scenario="two-worker-startup")
     report = report_of(results([wine, linux]))

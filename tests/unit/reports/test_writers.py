@@ -12,10 +12,11 @@ import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
 from harness.judge.claims import CONTRADICTED, REFINED
+from harness.outcomes import Outcome
 from harness.reports.html import render_html
 from harness.reports.junit import render_junit, xml_text
 from harness.reports.markdown import append_step_summary, md, render_markdown
-from harness.reports.merge import CONFLICT, merge_results, merged_run_results
+from harness.reports.merge import merge_results, merged_run_results
 from harness.reports.model import RECOMPUTED, STORED
 from harness.results import RunResults
 from tests.junit_schema import validate_junit
@@ -104,7 +105,7 @@ def test_a_conflict_is_shown_not_dropped() -> None:
     conflicts = [c for c in report.cells if c.conflict]
     assert len(conflicts) == 1
     (conflict,) = conflicts
-    assert conflict.outcome == CONFLICT and not conflict.expected
+    assert conflict.outcome == Outcome.CONFLICT and not conflict.expected
     assert [o.cell.outcome for o in conflict.observations] == ["known-failure", "pass"]
     effective = conflict.effective()
     assert "known-failure (port0-getpeername-enotconn) in file0.json" in effective.reason

@@ -18,7 +18,8 @@ from harness.engine.executor import cell_context, env_spec_for
 from harness.envs.index import Release
 from harness.envs.interpreters import Interpreter, PythonRequest
 from harness.judge.claims import CONFIRMED, UNVERIFIABLE, judge_claims
-from harness.judge.classify import KNOWN_FAILURE, NEW_FAILURE, classify
+from harness.judge.classify import classify
+from harness.outcomes import Outcome
 from harness.plan.cells import Cell, PlatformPlan, plan_cells
 from harness.reports.terminal import render_matrix
 from harness.results import CellResult, RunResults, load_results, write_results
@@ -137,20 +138,20 @@ def test_scoped_signature_only_counts_where_it_applies() -> None:
     verdicts = {
         c.python.label: classify(scenario, c.version, cell_context(c), crashed) for c in cells
     }
-    assert verdicts["3.8"].outcome == KNOWN_FAILURE and verdicts["3.8"].expected
-    assert verdicts["3.12"].outcome == NEW_FAILURE  # the bug cannot happen there
+    assert verdicts["3.8"].outcome == Outcome.KNOWN_FAILURE and verdicts["3.8"].expected
+    assert verdicts["3.12"].outcome == Outcome.NEW_FAILURE  # the bug cannot happen there
 
 
 def test_check_based_signature_classifies_client_side_evidence() -> None:
     scenario = BUILTIN["pipelined-requests"]
     dropped = observation("", ["both-pipelined-answered"], ("ready", "single-request-served"))
     verdict = classify(scenario, Version("0.27.0"), "linux", dropped)
-    assert verdict.outcome == KNOWN_FAILURE and verdict.expected
+    assert verdict.outcome == Outcome.KNOWN_FAILURE and verdict.expected
     late = classify(scenario, Version("0.27.1"), "linux", dropped)
-    assert late.outcome == KNOWN_FAILURE and not late.expected
+    assert late.outcome == Outcome.KNOWN_FAILURE and not late.expected
     # A release that cannot serve the app at all fails both: not this bug.
     broken = observation("", ["both-pipelined-answered", "single-request-served"])
-    assert classify(scenario, Version("0.5.2"), "linux", broken).outcome == NEW_FAILURE
+    assert classify(scenario, Version("0.5.2"), "linux", broken).outcome == Outcome.NEW_FAILURE
 
 
 def result(
