@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
-from harness.engine.pipeline import network_failures
 from harness.errors import (
     EXIT_CLEAN,
-    EXIT_INFRASTRUCTURE,
     EXIT_INTERRUPTED,
-    EXIT_REGRESSION,
     EmptySelectionError,
 )
+from harness.judge.exit_codes import decide, network_failures
 from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import Scenario
@@ -225,12 +223,11 @@ def judge_gate(
         if fails(c) and id(c) not in infrastructure
     ]
     _compare(verdict, candidate_cells, baseline_cells, infrastructure)
-    if not complete:
-        verdict.exit_code = EXIT_INTERRUPTED
-    elif verdict.conflicts or verdict.network or verdict.errors:
-        verdict.exit_code = EXIT_INFRASTRUCTURE
-    elif verdict.failing:
-        verdict.exit_code = EXIT_REGRESSION
+    verdict.exit_code = decide(
+        complete=complete,
+        infrastructure=bool(verdict.conflicts or verdict.network or verdict.errors),
+        regression=bool(verdict.failing),
+    )
     return verdict
 
 

@@ -21,6 +21,7 @@ from harness.analyses.bisect import EdgeSearch, Mark, mark_of
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import ExecutionReport
 from harness.engine.pipeline import Harness
+from harness.engine.progress import ProgressSink
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import InterruptedRun
@@ -162,31 +163,40 @@ def narrow(
     return list(extra.values())
 
 
+@dataclass(frozen=True)
+class Narrowed:
+    """The run's report with the narrowing cells added, and a line saying what was done."""
+
+    report: ExecutionReport
+    note: str | None
+
+
 def narrow_run(
     harness: Harness,
     scenarios: Sequence[Scenario],
     cells: Sequence[Cell],
     report: ExecutionReport,
+    progress: ProgressSink,
     reuse: bool = True,
-) -> ExecutionReport:
-    """The run's report with the narrowing cells added (and said so on the console)."""
+) -> Narrowed:
+    """Add the cells that pin the claim edges the run's selection left open."""
     if not report.complete:
-        return report
+        return Narrowed(report, None)
     releases = {s.package: harness.installable_releases(s.package) for s in scenarios}
-    source = CellSource(harness, reuse=reuse)
+    source = CellSource(harness, progress, reuse=reuse)
     try:
         extra = narrow(source, scenarios, cells, report.results, releases, harness.platform)
     except InterruptedRun:
-        harness.console.print("[bold red]interrupted[/] while pinning claim edges")
-        return ExecutionReport(report.results, complete=False)
+        interrupted = ExecutionReport(report.results, complete=False)
+        return Narrowed(interrupted, "interrupted while pinning claim edges")
+    note = None
     if extra:
         versions = ", ".join(sorted({cell.version for cell in extra}, key=Version))
-        harness.console.print(
+        note = (
             f"pinned claim edges with {len(extra)} extra cell(s) ({versions}): "
-            f"{source.cost.describe()}",
-            highlight=False,
+            f"{source.cost.describe()}"
         )
-    return ExecutionReport([*report.results, *extra], complete=True)
+    return Narrowed(ExecutionReport([*report.results, *extra], complete=True), note)
 
 
 def _cell(gap: _Gap, release: Release, platform: str) -> Cell:

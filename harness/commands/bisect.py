@@ -39,30 +39,31 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
+from harness.analyses.bisect_setup import BisectProblem, BisectSetup
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
     harness_settings,
+    notifier,
     scenario_dirs,
 )
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
-from harness.engine.pipeline import Harness, network_failures, utc_now
+from harness.engine.pipeline import Harness, utc_now
+from harness.engine.progress import SilentProgress
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import (
-    EXIT_CLEAN,
-    EXIT_INFRASTRUCTURE,
     EXIT_INTERRUPTED,
-    EXIT_REGRESSION,
     EmptySelectionError,
     InterruptedRun,
     UsageError,
 )
 from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_signature
+from harness.judge.exit_codes import decide, network_failures
 from harness.plan.cells import Cell, cells_of, default_pythons, plan_cell
 from harness.plan.versions import resolve_selector
-from harness.reports.bisect import BisectProblem, BisectSetup, render, summary_json
+from harness.reports.bisect import render, summary_json
 from harness.results import CellResult, RunResults, write_results
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario, Signature
@@ -312,9 +313,9 @@ class _Probes:
 
 
 def execute(args: argparse.Namespace, console: Console) -> int:
-    harness = Harness(harness_settings(args), console)
+    harness = Harness(harness_settings(args), notifier(console))
     plan = setup(args, harness)
-    source = CellSource(harness, reuse=not args.fresh, progress=_Silent())
+    source = CellSource(harness, SilentProgress(), reuse=not args.fresh)
     probes = _Probes(plan, source, console)
     started_at = utc_now()
     console.print(escape(plan.describe()), highlight=False)
@@ -368,26 +369,9 @@ def _exit_code(
     claims: Sequence[ClaimVerdict],
     cells: list[CellResult],
 ) -> int:
-    if network_failures(cells):
-        return EXIT_INFRASTRUCTURE
-    if problem is not None:
+    if problem is not None and not network_failures(cells):
         return problem.exit_code
-    if any(claim.verdict == CONTRADICTED for claim in claims):
-        return EXIT_REGRESSION
-    return EXIT_CLEAN
-
-
-class _Silent:
-    """Bisect prints its own line per probe; the run's progress would repeat it."""
-
-    def start(self, total: int) -> None:
-        return None
-
-    def cell_phase(self, cell: Cell, phase: str) -> None:
-        return None
-
-    def cell_finished(self, cell: Cell, result: CellResult) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
+    return decide(
+        infrastructure=bool(network_failures(cells)),
+        regression=any(claim.verdict == CONTRADICTED for claim in claims),
+    )

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from harness.engine.pipeline import HarnessSettings, default_jobs
+from rich.console import Console
+
+from harness.engine.pipeline import HarnessSettings, Notify, default_jobs
 from harness.errors import UsageError
 from harness.plan.cells import Cell
 from harness.plan.shards import ShardSpec
@@ -63,6 +65,11 @@ def add_harness_settings(parser: argparse.ArgumentParser) -> None:
         help="use the cached release list only; never ask the index",
     )
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
+
+
+def notifier(console: Console) -> Notify:
+    """The engine's own messages (recovered runs, a Wine session), printed as plain text."""
+    return lambda text: console.print(text, highlight=False, markup=False)
 
 
 def harness_settings(args: argparse.Namespace) -> HarnessSettings:

@@ -34,7 +34,6 @@ from harness.analyses.userdeps import (
     read_requirements,
     read_uv_lock,
 )
-from harness.atomic import write_text_atomic
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -43,21 +42,21 @@ from harness.commands.common import (
     add_shard,
     extras_variants,
     harness_settings,
+    notifier,
     report_paths,
     scenario_dirs,
     with_extras,
 )
+from harness.commands.conclusion import Finished, build_results, conclude, describe_run
 from harness.engine.executor import ExecutionReport, env_spec_for
 from harness.engine.pipeline import Harness, utc_now
-from harness.envs.cache import EnvCache, EnvSpec
+from harness.envs.cache import EnvSpec
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, EnvironmentBuildError, UsageError
 from harness.plan.cells import Cell
 from harness.plan.shards import select_shard
 from harness.procs.registry import REGISTRY, SpawnRefused
-from harness.reports.gate import append_gate_summary, print_verdict, render_gate_markdown
-from harness.reports.markdown import render_markdown
-from harness.reports.outputs import ReportPaths, report_for_run, write_reports
-from harness.reports.terminal import render_matrix
+from harness.reports.gate import print_verdict, render_gate_markdown
+from harness.reports.progress import make_progress
 from harness.results import RunResults, write_results
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario
@@ -186,7 +185,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     if not scenarios:
         raise UsageError(f"no selected scenario tests {candidate.name}")
     constraints = deps.constraints(candidate.name) if deps is not None else []
-    harness = Harness(harness_settings(args), console)
+    harness = Harness(harness_settings(args), notifier(console))
     variants = _default_extras(args, candidate, current)
     cells = plan_gate(harness, scenarios, candidate, baseline, args.python, variants, constraints)
     _describe(console, deps, candidate, baseline, constraints)
@@ -201,11 +200,8 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     conflicting = preflight(harness, cells, candidate.version, console)
     if conflicting:  # no verdict is possible on this set: show why, run nothing else
         cells = conflicting
-    console.print(escape(harness.describe(cells, scenarios)), highlight=False)
-    report = harness.execute(cells)
-    claims = harness.judge(scenarios, report.results)
-    command = ["python", "-m", "harness", *sys.argv[1:]]
-    results = harness.results(report, claims, started_at, command, scenarios)
+    console.print(escape(describe_run(harness, cells, scenarios)), highlight=False)
+    report = harness.execute(cells, make_progress(console))
     verdict = judge_gate(
         report.results,
         candidate.name,
@@ -214,20 +210,16 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         {s.id: s for s in scenarios},
         report.complete,
     )
-    results.notes += verdict.to_notes()
-    write_results(args.json, results)
-    render_matrix(console, report.results, claims, report.complete)
-    console.print(f"results: {escape(str(args.json))}", highlight=False)
-    append_gate_summary(verdict)
-    reports = report_for_run(str(args.json), results, scenarios)
-    paths = report_paths(args)
-    if paths.markdown is not None:
-        text = render_gate_markdown(verdict) + "\n" + render_markdown(reports)
-        write_text_atomic(paths.markdown, text)
-        console.print(f"markdown: {escape(str(paths.markdown))}", highlight=False)
-    written = write_reports(reports, ReportPaths(html=paths.html, junit=paths.junit))
-    for kind, path in written:
-        console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
+    command = ["python", "-m", "harness", *sys.argv[1:]]
+    finished = Finished(harness, scenarios, report, started_at, command)
+    conclude(
+        console,
+        finished,
+        args.json,
+        report_paths(args),
+        notes=verdict.to_notes(),
+        markdown_preface=render_gate_markdown(verdict) + "\n",
+    )
     print_verdict(console, verdict)
     return verdict.exit_code if report.complete else EXIT_INTERRUPTED
 
@@ -240,10 +232,9 @@ def preflight(
     The environments are needed anyway (the run reuses them), and a conflict
     with the user's pins makes running anything else pointless.
     """
-    backend = harness.backend
-    env_cache = EnvCache(harness.cache_dir, backend, harness.index_config, harness.cancel)
+    env_cache = harness.env_cache
     mine = [cell for cell in cells if cell.runnable and cell.version == candidate]
-    specs = {spec.key(): spec for spec in (env_spec_for(c, backend.name) for c in mine)}
+    specs = {spec.key(): spec for spec in (env_spec_for(c, env_cache) for c in mine)}
     console.print(
         f"installing {candidate} with your pins: {len(specs)} environment(s)", highlight=False
     )
@@ -266,7 +257,7 @@ def preflight(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return [cell for cell in mine if found[env_spec_for(cell, backend.name).key()]]
+    return [cell for cell in mine if found[env_spec_for(cell, env_cache).key()]]
 
 
 def _describe(
@@ -297,4 +288,6 @@ def _describe(
 def _empty_results(harness: Harness, scenarios: Sequence[Scenario]) -> RunResults:
     """A shard with nothing to gate still leaves a results file for the merge."""
     command = ["python", "-m", "harness", *sys.argv[1:]]
-    return harness.results(ExecutionReport([], True), [], utc_now(), command, scenarios)
+    return build_results(
+        Finished(harness, scenarios, ExecutionReport([], True), utc_now(), command), []
+    )

@@ -23,6 +23,7 @@ from harness.commands.common import (
     add_scenario_dirs,
     extras_variants,
     harness_settings,
+    notifier,
     scenario_dirs,
     with_extras,
 )
@@ -111,7 +112,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     if args.shards < 1:
         raise UsageError("--shards must be at least 1")
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
-    harness = Harness(harness_settings(args), console)
+    harness = Harness(harness_settings(args), notifier(console))
     cells = with_extras(
         harness.plan(scenarios, args.versions, args.python), extras_variants(args.extras)
     )

@@ -21,8 +21,8 @@ from harness.commands.common import (
     add_scenario_dirs,
     report_paths,
 )
-from harness.engine.pipeline import exit_code_for
 from harness.errors import EmptySelectionError
+from harness.judge.exit_codes import run_exit_code
 from harness.reports.merge import load_and_merge, merged_run_results
 from harness.reports.model import build_report
 from harness.reports.outputs import write_reports
@@ -75,4 +75,4 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         console.print(f"note: {escape(note)}", highlight=False)
     for kind, path in write_reports(report, report_paths(args)):
         console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
-    return exit_code_for(cells, report.claims, complete=True)
+    return run_exit_code(cells, report.claims, complete=True)

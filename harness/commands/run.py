@@ -18,16 +18,17 @@ from harness.commands.common import (
     add_shard,
     extras_variants,
     harness_settings,
+    notifier,
     report_paths,
     scenario_dirs,
     with_extras,
 )
-from harness.engine.pipeline import Harness, exit_code_for, network_failures, utc_now
+from harness.commands.conclusion import Finished, conclude, describe_run
+from harness.engine.pipeline import Harness, utc_now
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
+from harness.judge.exit_codes import run_exit_code
 from harness.plan.shards import select_shard
-from harness.reports.outputs import report_for_run, write_reports
-from harness.reports.terminal import render_matrix
-from harness.results import write_results
+from harness.reports.progress import make_progress
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import RESOLUTIONS
 from harness.targets.registry import parse_platforms
@@ -133,7 +134,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     settings = harness_settings(args)
     settings.repeat = args.repeat
     settings.platforms = parse_platforms(args.platform)
-    harness = Harness(settings, console)
+    harness = Harness(settings, notifier(console))
     cells = with_extras(
         harness.plan(scenarios, args.versions, args.python, resolutions),
         extras_variants(args.extras),
@@ -154,30 +155,23 @@ def execute(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
     started_at = utc_now()
-    console.print(escape(harness.describe(cells, scenarios)), highlight=False)
-    report = harness.execute(cells)
+    console.print(escape(describe_run(harness, cells, scenarios)), highlight=False)
+    report = harness.execute(cells, make_progress(console))
     if not args.no_narrow and args.shard is None:  # narrowing needs every shard's evidence
-        report = narrow_run(harness, scenarios, cells, report, reuse=not args.fresh)
-    claims = harness.judge(scenarios, report.results)
-    command = ["python", "-m", "harness", *sys.argv[1:]]
-    results = harness.results(report, claims, started_at, command, scenarios)
-    write_results(args.json, results)
-    render_matrix(console, report.results, claims, report.complete)
-    console.print(f"results: {escape(str(args.json))}", highlight=False)
-    reports = report_for_run(str(args.json), results, scenarios)
-    for kind, path in write_reports(reports, report_paths(args)):
-        console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
-    failures = network_failures(report.results)
-    if failures:
-        console.print(
-            f"[bold red]error:[/] {len(failures)} environment(s) failed for network reasons "
-            "(is the package index reachable?)"
+        narrowed = narrow_run(
+            harness, scenarios, cells, report, make_progress(console), reuse=not args.fresh
         )
+        report = narrowed.report
+        if narrowed.note:
+            console.print(escape(narrowed.note), highlight=False)
+    command = ["python", "-m", "harness", *sys.argv[1:]]
+    finished = Finished(harness, scenarios, report, started_at, command)
+    claims = conclude(console, finished, args.json, report_paths(args)).claims
     if args.shard is None:
-        return exit_code_for(report.results, claims, report.complete)
+        return run_exit_code(report.results, claims, report.complete)
     # A shard sees part of each claim's evidence: claims are judged when the shards'
     # results are merged (`report`); a shard's own code says whether its cells held.
     console.print("claims are judged when the shards are merged (python -m harness report)")
     if idle_shard:  # the plan's runnable cells are all in other shards
         return EXIT_CLEAN if report.complete else EXIT_INTERRUPTED
-    return exit_code_for(report.results, [], report.complete)
+    return run_exit_code(report.results, [], report.complete)

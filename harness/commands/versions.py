@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.commands.common import add_harness_settings, harness_settings
+from harness.commands.common import add_harness_settings, harness_settings, notifier
 from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, UsageError
 from harness.plan.versions import resolve_selector
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, console: Console) -> int:
-    harness = Harness(harness_settings(args), console)
+    harness = Harness(harness_settings(args), notifier(console))
     releases = harness.index.releases(args.package)
     shown = releases
     if args.versions:

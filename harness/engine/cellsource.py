@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.engine.executor import skipped_result
+from harness.engine.executor import env_spec_for, skipped_result
 from harness.engine.pipeline import Harness
 from harness.engine.progress import ProgressSink
 from harness.errors import InterruptedRun
@@ -49,20 +49,18 @@ class Cost:
 class CellSource:
     """Answers cells for one harness; `reuse=False` always runs them."""
 
-    def __init__(
-        self, harness: Harness, reuse: bool = True, progress: ProgressSink | None = None
-    ) -> None:
+    def __init__(self, harness: Harness, progress: ProgressSink, reuse: bool = True) -> None:
         self.harness = harness
         self.reuse = reuse
         self.progress = progress
         self.cost = Cost()
-        self._envs = harness.env_cache()
+        self._envs = harness.env_cache
 
     def cached(self, cell: Cell) -> CellResult | None:
         """The cell cache's answer for a cell, if any (costs a file read)."""
         if not self.reuse or not cell.runnable:
             return None
-        spec = self.harness.env_spec(cell)
+        spec = env_spec_for(cell, self._envs)
         env = self._envs.lookup(spec)
         return self.harness.cell_cache.lookup(
             cell.scenario,

@@ -45,14 +45,17 @@ class ExecutionReport:
     complete: bool
 
 
-def env_spec_for(cell: Cell, backend: str, target: str | None = None) -> EnvSpec:
-    """The environment a cell needs; `target` names a non-host platform it is built for."""
+def env_spec_for(cell: Cell, env_cache: EnvCache) -> EnvSpec:
+    """The environment a cell runs in: the one definition the executor, the cell
+    cache and the gate's preflight share.  A platform with a backend of its own
+    (windows-wine) builds there; every other cell builds with the host's."""
     assert cell.python.interpreter is not None
+    target = cell.platform if cell.platform in env_cache.target_backends else None
     return EnvSpec(
         package=cell.scenario.package,
         version=cell.version,
         interpreter=cell.python.interpreter,
-        backend=backend,
+        backend=env_cache.backend_for(target).name,
         extras=cell.cell_extras,
         pins=cell.scenario.pins,
         constraints=cell.constraints,
@@ -136,10 +139,6 @@ class Executor:
                 retry += 1
         return attempts
 
-    def _spec(self, cell: Cell) -> EnvSpec:
-        target = cell.platform if cell.platform in self.env_cache.target_backends else None
-        return env_spec_for(cell, self.env_cache.backend_for(target).name, target)
-
     def run_cell(self, cell: Cell, env: BuiltEnv | None = None) -> CellResult | None:
         """One cell end to end; None when interrupted before it produced a result.
 
@@ -147,7 +146,7 @@ class Executor:
         """
         if not cell.runnable:
             return skipped_result(cell)
-        spec = self._spec(cell)
+        spec = env_spec_for(cell, self.env_cache)
         if self.cancel.is_set():
             return None
         if env is None:
@@ -210,7 +209,7 @@ class Executor:
                 if not cell.runnable:
                     finished.put((position, skipped_result(cell)))
                     continue
-                spec = self._spec(cell)
+                spec = env_spec_for(cell, self.env_cache)
                 env = self.env_cache.lookup(spec)
                 if env is not None:
                     ready.append((position, env))

@@ -9,101 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Edge, Mark
+from harness.analyses.bisect_setup import BisectProblem, BisectSetup, find_problem
 from harness.engine.cellsource import Cost
-from harness.engine.pipeline import network_failures
-from harness.envs.index import Release
-from harness.envs.interpreters import PythonRequest
-from harness.errors import EXIT_INFRASTRUCTURE, EXIT_REGRESSION, EXIT_USAGE
 from harness.judge.claims import CONTRADICTED, ClaimVerdict
 from harness.outcomes import Outcome
 from harness.results import CellResult
-from harness.scenario.model import Scenario, Signature
-
-
-@dataclass(frozen=True)
-class BisectSetup:
-    """What is searched, where, and from which known-bad release."""
-
-    scenario: Scenario
-    signatures: list[Signature]
-    any_failure: bool
-    python: PythonRequest
-    platform: str
-    releases: list[Release]
-    excluded: list[Release]
-    start: int
-    start_reason: str
-    start_given: bool
-
-    def version(self, index: int | None) -> str:
-        return "?" if index is None else str(self.releases[index].version)
-
-    def failure(self) -> str:
-        if self.any_failure:
-            return "any outcome but a pass"
-        parts = [f"{s.id} ({s.claim.describe()})" for s in self.signatures]
-        return "signature " + ", ".join(parts)
-
-    def describe(self) -> str:
-        interpreter = self.python.interpreter
-        python = str(interpreter.version) if interpreter else self.python.text
-        text = (
-            f"bisect {self.scenario.id} on {self.platform}, Python {python}: "
-            f"failure = {self.failure()}; {len(self.releases)} release(s) "
-            f"{self.version(0)} .. {self.version(len(self.releases) - 1)}"
-        )
-        if self.excluded:
-            specs = sorted({str(r.requires_python) for r in self.excluded})
-            text += (
-                f" ({len(self.excluded)} more left out, no build: they require Python "
-                f"{' / '.join(specs)})"
-            )
-        return text + f"; start {self.version(self.start)} ({self.start_reason})"
-
-
-@dataclass(frozen=True)
-class BisectProblem:
-    """Why the edges cannot be trusted or were not searched, and the exit code."""
-
-    message: str
-    exit_code: int
-
-
-def _problem(
-    plan: BisectSetup, result: BisectResult, cells: Mapping[int, CellResult]
-) -> BisectProblem | None:
-    start = cells[plan.start]
-    mark = result.start_mark
-    name = plan.version(plan.start)
-    if mark is Mark.SKIP:
-        code = EXIT_INFRASTRUCTURE if network_failures([start]) else EXIT_USAGE
-        return BisectProblem(f"cannot start: {name} could not be tested: {start.reason}", code)
-    if mark is Mark.GOOD:
-        seen = f"{start.outcome}" + (f": {start.fingerprint}" if start.fingerprint else "")
-        if plan.start_given:
-            return BisectProblem(
-                f"--bad {name} does not show the failure ({seen}); nothing to search", EXIT_USAGE
-            )
-        return BisectProblem(
-            f"{name}, {plan.start_reason}, does not show the failure ({seen}): "
-            "the claim does not hold here",
-            EXIT_REGRESSION,
-        )
-    if result.inconsistent:
-        names = ", ".join(plan.version(i) for i in result.inconsistent)
-        return BisectProblem(
-            f"not monotone: {names} disagree with one bad range around {name}; the edges "
-            "below are those nearest the start (run the range for the full picture)",
-            EXIT_REGRESSION,
-        )
-    return None
+from harness.scenario.model import Signature
 
 
 def _holes(plan: BisectSetup, edge: Edge) -> str:
@@ -210,7 +127,7 @@ def render(
     cost: Cost,
 ) -> BisectProblem | None:
     """Print the outcome; return what is wrong with it, if anything."""
-    problem = _problem(plan, result, cells)
+    problem = find_problem(plan, result, cells)
     console.print()
     if result.introduced is not None and result.fixed is not None:
         console.print(f"[bold]introduced:[/] {escape(_introduced(plan, result.introduced))}")

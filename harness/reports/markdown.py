@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.atomic import write_text_atomic
 from harness.outcomes import style_of
 from harness.reports.html import outcome_word
 from harness.reports.model import Report, ScenarioReport
@@ -156,10 +155,6 @@ def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
     return text
 
 
-def write_markdown(path: Path, report: Report) -> None:
-    write_text_atomic(path, render_markdown(report))
-
-
 def append_to_step_summary(markdown: str) -> Path | None:
     """Append to the CI job summary when `GITHUB_STEP_SUMMARY` names a file."""
     target = os.environ.get(STEP_SUMMARY_ENV)
@@ -169,7 +164,3 @@ def append_to_step_summary(markdown: str) -> Path | None:
     with path.open("a", encoding="utf-8") as handle:
         handle.write(markdown + "\n")
     return path
-
-
-def append_step_summary(report: Report) -> Path | None:
-    return append_to_step_summary(render_markdown(report))

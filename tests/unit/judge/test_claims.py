@@ -6,9 +6,9 @@ import dataclasses
 
 from packaging.version import Version
 
-from harness.engine.pipeline import exit_code_for
 from harness.envs.backends import OFFLINE_NOTE
 from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED, UNVERIFIABLE, judge_signature
+from harness.judge.exit_codes import run_exit_code as exit_code_for
 from harness.results import CellResult
 from harness.scenario.loader import load_scenarios
 from tests.conftest import SCENARIOS

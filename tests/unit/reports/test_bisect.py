@@ -9,10 +9,11 @@ from packaging.version import Version
 from rich.console import Console
 
 from harness.analyses.bisect import Mark, bisect, mark_of
+from harness.analyses.bisect_setup import BisectSetup
 from harness.engine.cellsource import Cost
 from harness.envs.index import Release
 from harness.envs.interpreters import Interpreter, PythonRequest
-from harness.reports.bisect import BisectSetup, render, summary_json
+from harness.reports.bisect import render, summary_json
 from harness.results import CellResult
 from harness.scenario.loader import load_scenarios
 from tests.conftest import SCENARIOS

@@ -15,7 +15,7 @@ from harness.judge.claims import CONTRADICTED, REFINED
 from harness.outcomes import Outcome
 from harness.reports.html import render_html
 from harness.reports.junit import render_junit, xml_text
-from harness.reports.markdown import append_step_summary, md, render_markdown
+from harness.reports.markdown import append_to_step_summary, md, render_markdown
 from harness.reports.merge import merge_results, merged_run_results
 from harness.reports.model import RECOMPUTED, STORED
 from harness.results import RunResults
@@ -281,11 +281,11 @@ def test_job_summary_is_appended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    assert append_step_summary(report_of(results(all_cells()))) == summary
+    assert append_to_step_summary(render_markdown(report_of(results(all_cells())))) == summary
     text = summary.read_text()
     assert text.startswith("earlier step\n## Regression harness: ")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", "")
-    assert append_step_summary(report_of(results(all_cells()))) is None
+    assert append_to_step_summary(render_markdown(report_of(results(all_cells())))) is None
 
 
 def test_an_incomplete_run_says_so_everywhere() -> None:

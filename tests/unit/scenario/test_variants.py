@@ -8,6 +8,7 @@ import json
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -108,7 +109,8 @@ def test_plan_resolutions_and_upload_date_bound() -> None:
     assert by[("0.13.4", "release-date")].exclude_newer() == "2021-02-20T23:59:59Z"
     assert by[("0.13.4", "latest")].exclude_newer() is None
     assert "no upload time" in (by[("0.13.3", "release-date")].skip_reason or "")
-    spec = env_spec_for(by[("0.13.4", "release-date")], "uv")
+    host_uv = SimpleNamespace(target_backends={}, backend_for=lambda _: SimpleNamespace(name="uv"))
+    spec = env_spec_for(by[("0.13.4", "release-date")], host_uv)
     assert spec.exclude_newer == "2021-02-20T23:59:59Z"
     assert spec.requirement() == "uvicorn[standard]==0.13.4"
     only_latest = plan([uvloop], "0.13.4", ["3.8"], releases, ["3.8.18"], ["latest"])

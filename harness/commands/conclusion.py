@@ -1,0 +1,109 @@
+"""The common tail of the commands that run cells: judge → results → write → show.
+
+`run` and `gate` (and `card verify`) execute different cells for different
+questions, then do the same steps in the same order; they are written once here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from harness.engine.executor import ExecutionReport
+from harness.engine.pipeline import Harness, utc_now
+from harness.judge.claims import ClaimVerdict, judge_claims
+from harness.judge.exit_codes import network_failures
+from harness.plan.cells import Cell
+from harness.procs.registry import REGISTRY
+from harness.reports.outputs import ReportPaths, report_for_run, write_reports
+from harness.reports.terminal import render_matrix
+from harness.results import RunResults, describe_scenario, write_results
+from harness.scenario.model import Scenario
+
+
+@dataclass
+class Finished:
+    """What a command executed, handed to the tail."""
+
+    harness: Harness
+    scenarios: Sequence[Scenario]
+    report: ExecutionReport
+    started_at: str
+    command: Sequence[str]
+
+
+@dataclass
+class Conclusion:
+    claims: list[ClaimVerdict]
+    results: RunResults
+    written: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def describe_run(harness: Harness, cells: Sequence[Cell], scenarios: Sequence[Scenario]) -> str:
+    """The line a command prints before it executes: what, where, with what."""
+    settings = harness.settings
+    return (
+        f"{len(cells)} cell(s) over {len(scenarios)} scenario(s) on {harness.platform}; "
+        f"backend {settings.backend}, {settings.jobs} job(s), "
+        f"cache {harness.cache_dir}, index {harness.index_config.describe()}"
+        + "".join(f" ({note})" for note in harness.index.notes)
+    )
+
+
+def judge(finished: Finished) -> list[ClaimVerdict]:
+    """Claims judged against every installable release (see `harness.judge.claims`)."""
+    releases = finished.harness.releases_by_package(finished.scenarios)
+    return judge_claims(finished.scenarios, finished.report.results, releases)
+
+
+def build_results(
+    finished: Finished, claims: Sequence[ClaimVerdict], notes: Sequence[str] = ()
+) -> RunResults:
+    """The results file's content, with what reports need to re-judge claims after
+    a merge (the release lists) and to describe the scenarios."""
+    scenarios = finished.scenarios
+    releases = finished.harness.releases_by_package(scenarios) if scenarios else {}
+    report = finished.report
+    return RunResults(
+        cells=report.results,
+        claims=[claim.to_json() for claim in claims],
+        complete=report.complete,
+        started_at=finished.started_at,
+        finished_at=utc_now(),
+        command=list(finished.command),
+        notes=([] if report.complete else ["interrupted: results are incomplete"]) + list(notes),
+        releases={package: [str(v) for v in found] for package, found in releases.items()},
+        scenarios={scenario.id: describe_scenario(scenario) for scenario in scenarios},
+        run_id=REGISTRY.run_id,
+    )
+
+
+def conclude(
+    console: Console,
+    finished: Finished,
+    json_path: Path,
+    paths: ReportPaths,
+    notes: Sequence[str] = (),
+    markdown_preface: str = "",
+) -> Conclusion:
+    """Judge, write the results and reports, and show the matrix; in that order."""
+    claims = judge(finished)
+    results = build_results(finished, claims, notes)
+    write_results(json_path, results)
+    render_matrix(console, finished.report.results, claims, finished.report.complete)
+    console.print(f"results: {escape(str(json_path))}", highlight=False)
+    reports = report_for_run(str(json_path), results, finished.scenarios)
+    written = write_reports(reports, paths, markdown_preface)
+    for kind, path in written:
+        console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
+    failures = network_failures(finished.report.results)
+    if failures:
+        console.print(
+            f"[bold red]error:[/] {len(failures)} environment(s) failed for network reasons "
+            "(is the package index reachable?)"
+        )
+    return Conclusion(claims, results, written)
