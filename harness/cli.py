@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         sub = commands.add_parser(command.NAME, help=command.HELP, description=command.__doc__)
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.execute)
+        sub.set_defaults(handler=command.main)
     return parser
 
 

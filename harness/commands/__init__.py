@@ -1,7 +1,10 @@
-"""Subcommands of `python -m harness`; each module registers one.
+"""Subcommands of `python -m harness`: thin, each parses arguments and drives the stages.
 
+`run`, `bisect`, `gate`, `report`, `plan`, `list` (listing), `ranges`, `versions`,
+`cache`; `common` holds shared arguments and `conclusion` the common tail of
+the commands that run cells (judge -> results -> write -> show).
 A command module provides `NAME`, `HELP`, `add_arguments(parser)` and
-`execute(args, console) -> int`; `COMMANDS` lists them in `--help` order.
+`main(args, console) -> int`; `COMMANDS` lists them in `--help` order.
 """
 
 from __future__ import annotations

@@ -312,7 +312,7 @@ class _Probes:
         return marks
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     harness = Harness(harness_settings(args), notifier(console))
     plan = setup(args, harness)
     source = CellSource(harness, SilentProgress(), reuse=not args.fresh)

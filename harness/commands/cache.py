@@ -66,7 +66,7 @@ def _same_filesystem(a: Path, b: Path) -> str:
         return "unknown"
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     root = (args.cache_dir or default_cache_dir()).expanduser().resolve()
     usage = measure(root)
     if args.json:

@@ -169,7 +169,7 @@ def plan_gate(
     return [replace(cell, constraints=tuple(constraints)) for cell in with_extras(cells, variants)]
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     candidate = parse_pin(args.candidate, "--candidate")

@@ -36,7 +36,7 @@ def describe_matrix(scenario: Scenario) -> str:
     return "; ".join(parts)
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     """One block per scenario: readable at 80 columns and in a pipe."""
     scenarios = load_scenarios(scenario_dirs(args))
     console.print(f"[bold]{len(scenarios)} scenario(s)[/]")

@@ -108,7 +108,7 @@ def _print_loads(console: Console, loads: Sequence[ShardLoad]) -> None:
         )
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     if args.shards < 1:
         raise UsageError("--shards must be at least 1")
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)

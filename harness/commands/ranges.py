@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     report = build_report(load_and_merge(args.results), load_scenarios(scenario_dirs(args)))
     rows = range_rows(report)
     if not rows:

@@ -59,7 +59,7 @@ def _scenarios(args: argparse.Namespace, console: Console) -> dict[str, Scenario
     return load_scenarios([BUILTIN_SCENARIOS_DIR])
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     merged = load_and_merge(args.results)
     if not merged.cells:
         names = ", ".join(str(path) for path in args.results)

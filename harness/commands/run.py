@@ -124,7 +124,7 @@ def parse_resolutions(texts: list[str]) -> list[str]:
     return modes
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if not 1 <= args.repeat <= MAX_REPEAT:

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_harness_settings(parser)
 
 
-def execute(args: argparse.Namespace, console: Console) -> int:
+def main(args: argparse.Namespace, console: Console) -> int:
     harness = Harness(harness_settings(args), notifier(console))
     releases = harness.index.releases(args.package)
     shown = releases

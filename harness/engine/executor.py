@@ -193,7 +193,7 @@ class Executor:
             attempts=tuple(a.to_json() for a in attempts) if len(attempts) > 1 else (),
         )
 
-    def run(self, cells: Sequence[Cell]) -> ExecutionReport:
+    def execute(self, cells: Sequence[Cell]) -> ExecutionReport:
         """Every cell's result, in the cells' order (complete unless interrupted)."""
         results: dict[int, CellResult] = {}
         finished: queue.SimpleQueue[tuple[int, _Outcome]] = queue.SimpleQueue()

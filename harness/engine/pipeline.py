@@ -169,7 +169,7 @@ class Harness:
                 for target in self.targets:
                     if target.platform in running:
                         sessions.enter_context(target.session(self.notify))
-                report = executor.run(cells)
+                report = executor.execute(cells)
         self.record(cells, report.results)
         costs.learn((result.scenario, result.duration_s) for result in report.results)
         costs.save(self.cache_dir)

@@ -1,6 +1,9 @@
-"""Reports from results files: merge, judge claims again, and write HTML, JUnit, Markdown.
+"""Presentation: every wording and rendering of cells, claims and verdicts.
 
-`merge` unites results files into cells (conflicts kept), `model` groups them
-into scenarios with their claims, and `html`, `junit`, `markdown` present the
-same model; `outputs` writes whichever the command line asked for.
+* `merge`: results files united into cells (conflicts kept); `model` groups them
+  into scenarios with their re-judged claims: what every writer renders.
+* `html`, `junit`, `markdown`: the files; `outputs` writes the ones asked for.
+* `terminal`: the matrix on the console; `progress`: live progress or plain lines.
+* `gate`, `bisect`: the gate's and bisect's verdicts in words.
+* `ranges`: the observed-ranges table.
 """

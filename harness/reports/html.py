@@ -18,7 +18,7 @@ from harness.atomic import write_text_atomic
 from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED
 from harness.judge.classify import last_exception
 from harness.outcomes import Outcome, style_of
-from harness.reports.merge import MergedCell, Observation, version_key
+from harness.reports.merge import MergedCell, FileRecord, version_key
 from harness.reports.model import Report, ScenarioReport
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class CellView:
     evidence: tuple[Evidence, ...]
 
 
-def _evidence(observation: Observation, signatures: Mapping[str, str]) -> Evidence:
+def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> Evidence:
     cell = observation.cell
     checks = tuple(
         (str(check.get("name", "")), bool(check.get("ok")), str(check.get("detail") or ""))

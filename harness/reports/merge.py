@@ -39,8 +39,8 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Observation:
-    """One file's record of one cell."""
+class FileRecord:
+    """One results file's record of one cell (the runner's `Observation` is what it saw)."""
 
     cell: CellResult
     source: str
@@ -56,7 +56,7 @@ class Observation:
 class MergedCell:
     """One cell of the merged matrix and every observation of it."""
 
-    observations: tuple[Observation, ...]
+    observations: tuple[FileRecord, ...]
 
     @property
     def first(self) -> CellResult:
@@ -164,13 +164,13 @@ def _source(label: str, results: RunResults) -> Source:
 
 def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
     """Merge labelled results in the given order (the first observation is shown)."""
-    by_key: dict[CellKey, list[Observation]] = {}
+    by_key: dict[CellKey, list[FileRecord]] = {}
     stored_claims: list[dict[str, Any]] = []
     releases: dict[str, set[str]] = {}
     scenarios: dict[str, dict[str, Any]] = {}
     for label, results in inputs:
         for cell in results.cells:
-            by_key.setdefault(cell.key, []).append(Observation(cell, label))
+            by_key.setdefault(cell.key, []).append(FileRecord(cell, label))
         for claim in results.claims:
             stored_claims.append({**claim, "source": label})
         for package, versions in results.releases.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from harness.engine.executor import Executor
+from harness.engine.progress import SilentProgress
 from harness.engine.schedule import COSTS_FILE, CostModel, CostOrderedPool
 from harness.envs.cache import EnvCache
 from harness.envs.index_config import IndexConfig
@@ -17,7 +18,6 @@ from harness.envs.interpreters import Interpreter, PythonRequest
 from harness.errors import EnvironmentBuildError
 from harness.plan.cells import Cell
 from harness.plan.shards import run_cost
-from harness.results import CellResult
 from harness.runner.observation import Check, Observation
 from tests.unit.report_data import BUILTIN
 
@@ -159,22 +159,12 @@ class FakeRunner:
         )
 
 
-class Silent:
-    def start(self, total: int) -> None: ...
-
-    def cell_phase(self, cell: Cell, phase: str) -> None: ...
-
-    def cell_finished(self, cell: Cell, result: CellResult) -> None: ...
-
-    def close(self) -> None: ...
-
-
 def executor(tmp_path: Path, backend: FakeBackend, jobs: int = 2) -> tuple[Executor, FakeRunner]:
     runner = FakeRunner()
     costs = CostModel({"port-zero-startup": 0.5, "two-worker-startup": 1.5})
     cache = EnvCache(tmp_path, backend, IndexConfig())  # type: ignore[arg-type]
     return (
-        Executor(cache, runner, jobs, Silent(), threading.Event(), cost=costs.cell_cost),  # type: ignore[arg-type]
+        Executor(cache, runner, jobs, SilentProgress(), threading.Event(), cost=costs.cell_cost),  # type: ignore[arg-type]
         runner,
     )
 
@@ -187,7 +177,7 @@ def test_each_environment_is_built_once_and_its_cells_report_it_once(tmp_path: P
         for v in ("0.29.0", "0.30.6")
         for s in ("port-zero-startup", "two-worker-startup")
     ]
-    report = run.run(cells)
+    report = run.execute(cells)
     assert report.complete
     assert sorted(backend.built) == ["uvicorn==0.29.0", "uvicorn==0.30.6"]
     assert [r.outcome for r in report.results] == ["pass"] * 4
@@ -196,7 +186,7 @@ def test_each_environment_is_built_once_and_its_cells_report_it_once(tmp_path: P
         (c.scenario.id, str(c.version)) for c in cells
     ]
     assert sum(r.env_reused is False for r in report.results) == 2
-    again = run.run(cells)
+    again = run.execute(cells)
     assert all(r.env_reused for r in again.results)
     assert len(backend.built) == 2
 
@@ -206,7 +196,7 @@ def test_a_failed_build_is_tried_once_and_fails_every_cell_that_needs_it(tmp_pat
     run, runner = executor(tmp_path, backend)
     cells = [cell(s, "0.11.8") for s in ("port-zero-startup", "two-worker-startup")]
     cells += [cell("port-zero-startup", "0.30.6"), cell("two-worker-startup", "0.30.6", False)]
-    report = run.run(cells)
+    report = run.execute(cells)
     outcomes = [(r.scenario, r.version, r.outcome) for r in report.results]
     assert outcomes == [
         ("port-zero-startup", "0.11.8", "install-error"),
@@ -224,8 +214,8 @@ def test_with_environments_ready_the_costliest_cells_start_first(tmp_path: Path)
     versions = ("0.28.0", "0.29.0", "0.30.6")
     cells = [cell(s, v) for s in ("port-zero-startup", "two-worker-startup") for v in versions]
     run, _ = executor(tmp_path, backend, jobs=1)
-    run.run(cells)  # builds them
+    run.execute(cells)  # builds them
     run, runner = executor(tmp_path, backend, jobs=1)
-    run.run(cells)
+    run.execute(cells)
     scenarios = [started.split()[0] for started in runner.started]
     assert scenarios == ["two-worker-startup"] * 3 + ["port-zero-startup"] * 3
