@@ -1,6 +1,6 @@
 """Reproduction and regression harness for Python ASGI servers (uvicorn first).
 
-A cell (scenario × release × Python × platform) travels through the stage
+A cell (scenario x release x Python x platform) travels through the stage
 packages in this order; docs/architecture.md tells the whole journey:
 
 * `scenario/` the TOML files -> `plan/` the cells -> `envs/` a venv per release

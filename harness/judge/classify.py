@@ -1,11 +1,12 @@
 """Judge an observation: pass, known-failure, new-failure, timeout or error, and expected?
 
 Outcomes are `harness.outcomes.Outcome` (docs/failure-model.md).  A cell is
-*expected* when it agrees with the claims: a pass, a skip, or a known failure inside its signature's claimed
-range.  A known failure outside that range is a regression, and a new failure,
-a timeout (the server was not ready, a probe got no complete response, or the
-server would not stop, within the limits), an install error or an error (the
-cell could not run, e.g. its fixed port was taken) is never expected.
+*expected* when it agrees with the claims: a pass, a skip, or a known failure
+inside its signature's claimed range.  A known failure outside that range is a
+regression, and a new failure, a timeout (the server was not ready, a probe got
+no complete response, or the server would not stop, within the limits), an
+install error or an error (the cell could not run, e.g. its fixed port was
+taken) is never expected.
 """
 
 from __future__ import annotations

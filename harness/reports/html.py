@@ -18,7 +18,7 @@ from harness.atomic import write_text_atomic
 from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED
 from harness.judge.classify import last_exception
 from harness.outcomes import Outcome, style_of
-from harness.reports.merge import MergedCell, FileRecord, version_key
+from harness.reports.merge import FileRecord, MergedCell, version_key
 from harness.reports.model import Report, ScenarioReport
 
 if TYPE_CHECKING:
