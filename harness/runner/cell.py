@@ -60,7 +60,8 @@ from harness.runner.probes.state import (
 )
 from harness.runner.probes.websocket import websocket_check
 from harness.runner.stranded import TRACEBACK, StrandedWatch
-from harness.scenario.model import LogExpectation, Scenario
+from harness.scenario.checks import LogExpectation
+from harness.scenario.model import Scenario
 from harness.scenario.placeholders import render
 from harness.targets.launchers import NATIVE, Launcher
 

@@ -11,8 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from harness.scenario.model import (
-    Claim,
+from harness.scenario.checks import (
     ExitExpectation,
     HttpProbe,
     ImportExpectation,
@@ -21,9 +20,9 @@ from harness.scenario.model import (
     PathExpectation,
     RawExchange,
     RawMatch,
-    Signature,
     WebSocketProbe,
 )
+from harness.scenario.model import Claim, Signature
 from harness.scenario.placeholders import PlaceholderError, check_template
 from harness.scenario.toml_table import Table
 

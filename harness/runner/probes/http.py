@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from harness import httpx_import
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
-from harness.scenario.model import HttpProbe
+from harness.scenario.checks import HttpProbe
 
 if TYPE_CHECKING:
     import httpx

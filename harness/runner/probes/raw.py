@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
-from harness.scenario.model import RawExchange
+from harness.scenario.checks import RawExchange
 
 _PREVIEW = 300
 

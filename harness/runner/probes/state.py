@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
-from harness.scenario.model import ImportExpectation, ListeningExpectation, PathExpectation
+from harness.scenario.checks import ImportExpectation, ListeningExpectation, PathExpectation
 from harness.scenario.placeholders import render
 
 #: The environment variable the reference apps append their imports to.

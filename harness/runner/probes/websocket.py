@@ -17,7 +17,7 @@ import time
 
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
-from harness.scenario.model import WebSocketProbe
+from harness.scenario.checks import WebSocketProbe
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_HEAD = 64 * 1024

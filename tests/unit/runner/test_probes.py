@@ -13,7 +13,7 @@ import pytest
 from harness.runner.endpoints import Address
 from harness.runner.probes.raw import raw_check
 from harness.runner.probes.websocket import accept_key, websocket_check
-from harness.scenario.model import RawExchange, RawMatch, WebSocketProbe
+from harness.scenario.checks import RawExchange, RawMatch, WebSocketProbe
 
 Handler = Callable[[socket.socket], None]
 
