@@ -2,7 +2,7 @@
 
 These are plain frozen dataclasses so every later stage (planning, running,
 classifying, reporting) can be tested with hand-built values.  Parsing and
-validation of TOML lives in `scenario_loader`.
+validation of TOML lives in `harness.scenario.loader`.
 """
 
 from __future__ import annotations
