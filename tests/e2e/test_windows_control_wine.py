@@ -50,7 +50,7 @@ def wine_python(cache_dir: Path) -> str:
 
 
 def test_windows_control_under_wine(tmp_path: Path, wine_python: str) -> None:
-    for name in ("harness/platform_procs.py", "tests/wine/windows_control_check.py"):
+    for name in ("harness/procs/control.py", "tests/wine/windows_control_check.py"):
         shutil.copy(ROOT / name, tmp_path)
     env = {**os.environ, "WINEPREFIX": str(tmp_path / "prefix"), "WINEDEBUG": "-all"}
     completed = subprocess.run(

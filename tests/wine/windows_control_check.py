@@ -1,7 +1,7 @@
-"""Exercise harness.platform_procs.WindowsControl for real, inside a Windows Python.
+"""Exercise harness.procs.control.WindowsControl for real, inside a Windows Python.
 
 Run as `python.exe windows_control_check.py DIR` where DIR holds a copy of
-platform_procs.py; prints one JSON line of findings.  Standard library only.
+control.py; prints one JSON line of findings.  Standard library only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, sys.argv[1])
-from platform_procs import WindowsControl
+from control import WindowsControl
 
 STILL_ACTIVE = 259
 CHILD = r"""
