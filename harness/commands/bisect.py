@@ -39,6 +39,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
+from harness.clock import utc_now
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
@@ -47,7 +48,7 @@ from harness.commands.common import (
 )
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
-from harness.engine.pipeline import Harness, network_failures, utc_now
+from harness.engine.pipeline import Harness, network_failures
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import (

@@ -35,6 +35,7 @@ from harness.analyses.userdeps import (
     read_uv_lock,
 )
 from harness.atomic import write_text_atomic
+from harness.clock import utc_now
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -48,7 +49,7 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.engine.executor import ExecutionReport, env_spec_for
-from harness.engine.pipeline import Harness, utc_now
+from harness.engine.pipeline import Harness
 from harness.envs.cache import EnvCache, EnvSpec
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, EnvironmentBuildError, UsageError
 from harness.plan.cells import Cell

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.analyses.narrowing import narrow_run
+from harness.clock import utc_now
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -22,7 +23,7 @@ from harness.commands.common import (
     scenario_dirs,
     with_extras,
 )
-from harness.engine.pipeline import Harness, exit_code_for, network_failures, utc_now
+from harness.engine.pipeline import Harness, exit_code_for, network_failures
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
 from harness.plan.shards import select_shard
 from harness.reports.outputs import report_for_run, write_reports

@@ -11,7 +11,6 @@ import os
 import re
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from packaging.version import Version
 from rich.console import Console
 from rich.markup import escape
 
+from harness.clock import utc_now
 from harness.engine.cellcache import CellCache
 from harness.engine.executor import ExecutionReport, Executor, env_spec_for
 from harness.engine.progress import ProgressSink, make_progress
@@ -73,10 +73,6 @@ def default_cache_dir() -> Path:
 def default_jobs() -> int:
     """Cells wait on server start and shutdown, so overlap more than the core count."""
     return max(2, min(8, (os.cpu_count() or 2) * 2))
-
-
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @dataclass
