@@ -18,8 +18,6 @@ from packaging.version import Version
 
 from harness.platforms import family
 
-#: Placeholders a scenario's command line may use.
-COMMAND_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "port", "python"})
 #: Placeholders that exist only with one way of listening (see `Listen`).
 LISTEN_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "tcp": frozenset({"port"}),
