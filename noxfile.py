@@ -120,13 +120,16 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), mypy strict, and actionlint on the CI workflows."""
+    """ruff (lint + format check), mypy strict, vulture (dead code), and actionlint on the
+    CI workflows."""
     session.install(".[lint]", "nox")
     session.run("ruff", "check", "harness", "tests", "benchmarks", "tools", "noxfile.py")
     session.run(
         "ruff", "format", "--check", "harness", "tests", "benchmarks", "tools", "noxfile.py"
     )
     session.run("mypy")
+    # 60 is vulture's lowest confidence, the one it gives an unused function or method.
+    session.run("vulture", "harness", "tools/vulture_whitelist.py", "--min-confidence", "60")
     session.run("actionlint", *WORKFLOWS)
 
 

@@ -39,10 +39,6 @@ def current_platform() -> str:
     return name
 
 
-def is_windows() -> bool:
-    return current_platform() == WINDOWS
-
-
 def family(platform: str) -> str:
     """The operating system a (possibly emulated) target platform stands for."""
     return EMULATED.get(platform, platform)

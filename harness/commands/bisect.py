@@ -40,6 +40,7 @@ from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup
+from harness.clock import utc_now
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
@@ -49,7 +50,7 @@ from harness.commands.common import (
 )
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
-from harness.engine.pipeline import Harness, utc_now
+from harness.engine.pipeline import Harness
 from harness.engine.progress import SilentProgress
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest

@@ -13,8 +13,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from harness.clock import utc_now
 from harness.engine.executor import ExecutionReport
-from harness.engine.pipeline import Harness, utc_now
+from harness.engine.pipeline import Harness
 from harness.judge.claims import ClaimVerdict, judge_claims
 from harness.judge.exit_codes import network_failures
 from harness.plan.cells import Cell

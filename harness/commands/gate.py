@@ -34,6 +34,7 @@ from harness.analyses.userdeps import (
     read_requirements,
     read_uv_lock,
 )
+from harness.clock import utc_now
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -49,7 +50,7 @@ from harness.commands.common import (
 )
 from harness.commands.conclusion import Finished, build_results, conclude, describe_run
 from harness.engine.executor import ExecutionReport, env_spec_for
-from harness.engine.pipeline import Harness, utc_now
+from harness.engine.pipeline import Harness
 from harness.envs.cache import EnvSpec
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, EnvironmentBuildError, UsageError
 from harness.plan.cells import Cell

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.analyses.narrowing import narrow_run
+from harness.clock import utc_now
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
@@ -24,7 +25,7 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.commands.conclusion import Finished, conclude, describe_run
-from harness.engine.pipeline import Harness, utc_now
+from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
 from harness.judge.exit_codes import run_exit_code
 from harness.plan.shards import select_shard

@@ -18,13 +18,13 @@ import dataclasses
 import hashlib
 import json
 import re
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
 from harness.atomic import write_text_atomic
+from harness.clock import utc_now
 from harness.envs.cache import EnvSpec
 from harness.errors import ResultsFormatError
 from harness.outcomes import Outcome
@@ -134,7 +134,7 @@ class CellCache:
         identity = cell_identity(scenario, spec, result.platform, result.axes)
         entry = {
             "identity": identity,
-            "observed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "observed_at": utc_now(),
             "result": result.to_json(),
         }
         # Not flushed to disk: an entry lost to a power cut is only a cache miss,

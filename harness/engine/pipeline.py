@@ -11,7 +11,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +51,6 @@ def default_cache_dir() -> Path:
 def default_jobs() -> int:
     """Cells wait on server start and shutdown, so overlap more than the core count."""
     return max(2, min(8, (os.cpu_count() or 2) * 2))
-
-
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @dataclass

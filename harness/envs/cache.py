@@ -28,6 +28,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from harness.atomic import write_text_atomic
+from harness.clock import utc_now
 from harness.envs.backends import Backend
 from harness.envs.index_config import IndexConfig
 from harness.envs.interpreters import Interpreter
@@ -248,7 +249,7 @@ class EnvCache:
             "constraints": list(spec.constraints),
             "resolved": resolved,
             "build_s": round(build_s, 3),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "built_at": utc_now(),
         }
         write_text_atomic(env_dir / MARKER, json.dumps(marker, indent=1))
         return BuiltEnv(

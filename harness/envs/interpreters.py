@@ -44,7 +44,6 @@ _PROBE_CACHE_FORMAT = 1
 class Interpreter:
     path: Path
     version: Version
-    implementation: str = "CPython"
 
     @property
     def minor(self) -> str:
@@ -89,7 +88,7 @@ def probe_interpreter(path: Path, timeout_s: float = 10.0) -> Interpreter | None
         return None
     if data.get("implementation") != "CPython":
         return None
-    return Interpreter(path=path, version=version, implementation="CPython")
+    return Interpreter(path=path, version=version)
 
 
 def _pyenv_root(env: Mapping[str, str]) -> Path | None:

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ import psutil
 
 import harness
 from harness.atomic import write_text_atomic
+from harness.clock import utc_now
 from harness.errors import InfrastructureError
 from harness.procs.registry import (
     REGISTRY,
@@ -85,10 +85,6 @@ class RunRecord:
             return cls(**data)
         except (OSError, ValueError, TypeError):
             return None
-
-
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def same_process(pid: int, create_time: float) -> psutil.Process | None:

@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
     # Imported only now: a watchdog starts with every run, and most runs end well,
     # so its start-up stays a bare interpreter's (no psutil, no harness modules).
     from harness.atomic import write_text_atomic
-    from harness.procs.run_records import REAPED, RunRecord, reap_run, remove_scratch, utc_now
+    from harness.clock import utc_now
+    from harness.procs.run_records import REAPED, RunRecord, reap_run, remove_scratch
 
     record = RunRecord.load(path)
     if record is None:

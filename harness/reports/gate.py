@@ -6,8 +6,6 @@ a pull request's reviewer reads the answer before the full matrix.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Console
 from rich.markup import escape
 
@@ -19,7 +17,7 @@ from harness.analyses.gate import (
     resolver_explanation,
 )
 from harness.outcomes import style_of
-from harness.reports.markdown import append_to_step_summary, md
+from harness.reports.markdown import md
 from harness.results import CellResult
 
 
@@ -107,8 +105,3 @@ def render_gate_markdown(verdict: GateVerdict) -> str:
         lines.append("")
     lines += [f"_note: {md(note)}_" for note in verdict.notes]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def append_gate_summary(verdict: GateVerdict) -> Path | None:
-    """Append the verdict to the CI job summary when `GITHUB_STEP_SUMMARY` is set."""
-    return append_to_step_summary(render_gate_markdown(verdict))

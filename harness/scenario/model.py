@@ -27,8 +27,6 @@ from harness.scenario.checks import (
     WebSocketProbe,
 )
 
-#: Placeholders a scenario's command line may use.
-COMMAND_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "port", "python"})
 #: Placeholders that exist only with one way of listening (see `Listen`).
 LISTEN_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "tcp": frozenset({"port"}),

@@ -15,14 +15,6 @@ class PlaceholderError(ValueError):
     """A template uses bad syntax or a name that will not be known."""
 
 
-def placeholders_in(template: str) -> set[str]:
-    """The names a template refers to; raises PlaceholderError on bad syntax."""
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as exc:
-        raise PlaceholderError(f"bad placeholder syntax in {template!r}: {exc}") from None
-
-
 def check_template(template: str, known: Iterable[str]) -> None:
     """Raise PlaceholderError naming the first unknown placeholder and the known ones.
 

@@ -156,14 +156,13 @@ class WineSession:
         self.prefix = prefix
         self.notify = notify
         self.persist_s = persist_s
-        self.created_s = 0.0
         self._lock_file: IO[str] | None = None
         self._warm_lock = threading.Lock()
         self._warm_until = 0.0
         self.warm_ups = 0
 
     def __enter__(self) -> WineSession:
-        self.created_s = ensure_prefix(self.tools, self.prefix, self.notify)
+        ensure_prefix(self.tools, self.prefix, self.notify)
         lock_file = (self.prefix.parent / "session.lock").open("a+", encoding="utf-8")
         self._lock_file = lock_file
         try:

@@ -20,7 +20,7 @@ from harness.errors import ScenarioError, VersionSelectionError
 from harness.plan.versions import parse_selector, resolve_selector
 from harness.runner.ports import is_loopback
 from harness.scenario.loader import load_scenario, parse_scenario
-from harness.scenario.model import COMMAND_PLACEHOLDERS, Scenario
+from harness.scenario.model import COMMON_PLACEHOLDERS, LISTEN_PLACEHOLDERS, Scenario
 from tests.unit.plan.test_versions import RELEASES
 
 if sys.version_info >= (3, 11):
@@ -163,7 +163,8 @@ def mutated_scenarios(draw: st.DrawFn) -> dict[str, Any]:
 
 def _assert_runnable(scenario: Scenario) -> None:
     """What the runner relies on for every scenario the loader accepts."""
-    values = {name: "x" for name in COMMAND_PLACEHOLDERS}
+    known = COMMON_PLACEHOLDERS.union(*LISTEN_PLACEHOLDERS.values())
+    values = {name: "x" for name in known | {axis for axis, _ in scenario.matrix.axes}}
     for token in scenario.server.command:
         token.format(**values)  # no format spec, conversion or unknown name survives
         assert "\x00" not in token
