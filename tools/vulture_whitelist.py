@@ -33,13 +33,6 @@ _.tb  # __exit__ parameter (procs/run_records.py)
 _.traceback  # __exit__ parameter (targets/wine/prefix.py)
 _.exc_info  # __exit__(*exc_info) parameter (runner/probes/http.py)
 
-# --- Kept on purpose although nothing reads it ------------------------------------------
+# --- Evidence kept in an observation, read by the fault suite -------------------------
 
-
-# --- NOT false positives: dead code in harness/runner/, which is being split ------------
-# Delete these entries together with the code.
-
-_.listening_ports  # DEAD: runner/ports.py, no caller
-_.run_http_probe  # DEAD: runner/probes/http.py, no caller
-_.remove_stale  # DEAD: runner/probes/state.py, no caller
-_.leftover_processes  # runner/observation.py field set by runner/cell.py; only tests read it
+_.leftover_processes  # how many processes outlived the stop; tests/faults asserts none

@@ -48,3 +48,21 @@ class Observation:
     @property
     def all_ok(self) -> bool:
         return not self.failed_checks
+
+
+@dataclass
+class Findings:
+    """What the stages of one server run have recorded so far; the cell turns it
+    into an `Observation` once the server is reaped."""
+
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ready: bool = False
+    ready_timed_out: bool = False
+    stop_timed_out: bool = False
+    #: Where the server was reached (or expected), for the report.
+    address: str | None = None
+    exit_code: int | None = None
+    #: How the server ended, e.g. "SIGINT (0.12s)", for `Observation.stop`.
+    stop_how: str = ""
+    port_conflict: str | None = None

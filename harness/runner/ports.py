@@ -67,11 +67,6 @@ def _psutil_listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]]
     return sockets, visible
 
 
-def listening_ports(pids: Iterable[int]) -> set[int]:
-    """TCP ports on which any of `pids` listens (empty when the OS will not say)."""
-    return {port for _, port in listening_sockets(pids)[0]}
-
-
 def is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback

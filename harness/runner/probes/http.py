@@ -194,9 +194,3 @@ def _response_problems(probe: HttpProbe, response: httpx.Response, body: str) ->
 def _timed_out(name: str, timeout_s: float, received: bytearray) -> Check:
     so_far = f" ({len(received)} bytes of body so far)" if received else ""
     return Check(name, False, f"no complete response within {timeout_s:g}s{so_far}", timed_out=True)
-
-
-def run_http_probe(probe: HttpProbe, host: str, port: int, timeout_s: float) -> Check:
-    """One probe on its own connection (for callers outside a cell run)."""
-    with ProbeSessions(Address(host, port), timeout_s, threading.Event()) as sessions:
-        return sessions.run(probe)

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -134,9 +132,3 @@ def import_checks(
 
 def import_log_path(workdir: Path) -> Path:
     return workdir / "imports.log"
-
-
-def remove_stale(path: Path) -> None:
-    """A fresh log per cell (scratch folders are fresh, but be explicit)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)

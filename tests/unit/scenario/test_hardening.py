@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.runner.cell import plan_launch, server_env
 from harness.runner.endpoints import Endpoint
+from harness.runner.launch import plan_launch, server_env
 from harness.runner.ports import PortAllocator
 from harness.scenario.loader import load_scenario
 from tests.conftest import MINIMAL_SCENARIO
