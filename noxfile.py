@@ -133,5 +133,5 @@ def lint(session: nox.Session) -> None:
     session.run("actionlint", *WORKFLOWS)
 
 
-#: GitHub Actions workflows: the repository's own and the README's example.
+#: GitHub Actions workflows: the repository's own and docs/gate.md's example.
 WORKFLOWS = (".github/workflows/regress.yml", "docs/examples/gate-on-bump.yml")

@@ -1,5 +1,5 @@
 """Observe where each catalog bug starts and stops, and regenerate the table in
-scenarios/README.md from those observations.
+docs/catalog.md from those observations.
 
     python tools/observe_ranges.py [--cache-dir DIR] [--jobs N] [--only SCENARIO]
                                    [--no-runs]
@@ -10,7 +10,7 @@ release history, and (unless `--no-runs`) `python -m harness run` over the
 release ranges below, for denser evidence around the edges and the history
 before them (the same checks on every release; the ranges only choose which
 releases are looked at).  Results go to `reports/ranges/`; then
-`python -m harness ranges reports/ranges/*.json --write scenarios/README.md`
+`python -m harness ranges reports/ranges/*.json --write docs/catalog.md`
 merges all the observations and judges each claim over them.
 """
 
@@ -118,7 +118,7 @@ def main() -> int:
                 print(f"harness exited {code}; stopping", file=sys.stderr)
                 return code
     files = sorted(str(path.relative_to(ROOT)) for path in OUT.glob("*.json"))
-    argv = [sys.executable, "-m", "harness", "ranges", *files, "--write", "scenarios/README.md",
+    argv = [sys.executable, "-m", "harness", "ranges", *files, "--write", "docs/catalog.md",
             "--regenerate", "python tools/observe_ranges.py"]  # fmt: skip
     return subprocess.call(argv, cwd=ROOT)
 

@@ -1,7 +1,7 @@
 """`python -m harness ranges RESULTS...`: the observed-ranges table from results files.
 
 Prints a Markdown table of every signature's observed edges; with `--write FILE`
-it replaces the generated block of that file (scenarios/README.md keeps one).
+it replaces the generated block of that file (docs/catalog.md keeps one).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`python -m harness report`: merge results files into one report.
 
 Shards of one matrix, runs on Linux, macOS and Windows machines, runs on
-different days: their cells are united by (scenario, package, version, python,
-platform, extras); two files that disagree on a cell make it a *conflict*,
+different days: their cells are united by their key (scenario, package, version,
+python, platform, extras, axes, resolution); two files that disagree on a cell make it a *conflict*,
 shown and counted as unexpected.  Claims are judged again over the merged
 cells for every scenario whose file is at hand.  The exit code follows `run`:
 0 all as expected, 1 an unexpected cell, conflict or contradicted claim.

@@ -1,4 +1,4 @@
-"""CI workflows: actionlint passes on them and fails on a broken copy; the README quotes one."""
+"""CI workflows: actionlint passes on them and fails on a broken copy; docs/gate.md quotes one."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_readme_shows_the_gate_example_verbatim() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"```yaml\n{GATE_EXAMPLE.read_text(encoding='utf-8')}```" in readme
+def test_the_gate_doc_shows_the_gate_example_verbatim() -> None:
+    doc = (ROOT / "docs" / "gate.md").read_text(encoding="utf-8")
+    assert f"```yaml\n{GATE_EXAMPLE.read_text(encoding='utf-8')}```" in doc
 
 
 def test_actionlint_passes_on_the_workflows() -> None:
