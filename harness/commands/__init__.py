@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from harness.commands import bisect, cache, gate, listing, plan, ranges, report, run, versions
+from harness.commands import (
+    bisect,
+    cache,
+    card,
+    gate,
+    listing,
+    plan,
+    ranges,
+    report,
+    repro,
+    run,
+    versions,
+)
 
 COMMANDS: tuple[ModuleType, ...] = (
     run,
@@ -20,4 +32,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     ranges,
     versions,
     cache,
+    card,
+    repro,
 )
