@@ -14,9 +14,14 @@ from dataclasses import dataclass
 
 #: Import names whose distribution is named differently.
 _DISTRIBUTIONS = {
-    "multipart": "python-multipart", "yaml": "pyyaml", "jose": "python-jose",
-    "dotenv": "python-dotenv", "jwt": "pyjwt", "PIL": "pillow", "socketio": "python-socketio",
-}  # fmt: skip
+    "multipart": "python-multipart",
+    "yaml": "pyyaml",
+    "jose": "python-jose",
+    "dotenv": "python-dotenv",
+    "jwt": "pyjwt",
+    "PIL": "pillow",
+    "socketio": "python-socketio",
+}
 _SERVER = frozenset({"uvicorn"})
 _ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "route", "api_route"})
 
@@ -73,9 +78,7 @@ def _first_route(tree: ast.Module) -> str | None:
             continue
         func = node.func
         named = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if (named in _ROUTE_METHODS or named in ("Route", "Mount")) and first.value.startswith(
-            "/"
-        ):
+        if (named in _ROUTE_METHODS or named in ("Route", "Mount")) and first.value.startswith("/"):
             return first.value
     return None
 

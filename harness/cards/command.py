@@ -31,9 +31,18 @@ _APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _SAFE_TOKEN = re.compile(r"^[\x21-\x7e]{1,200}$")
 #: Options naming files the card does not carry: dropped, and said so.
 _FILE_OPTIONS = frozenset(
-    {"--env-file", "--log-config", "--ssl-keyfile", "--ssl-certfile", "--ssl-ca-certs",
-     "--app-dir", "--reload-dir", "--uds", "--fd"}
-)  # fmt: skip
+    {
+        "--env-file",
+        "--log-config",
+        "--ssl-keyfile",
+        "--ssl-certfile",
+        "--ssl-ca-certs",
+        "--app-dir",
+        "--reload-dir",
+        "--uds",
+        "--fd",
+    }
+)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 

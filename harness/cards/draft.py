@@ -74,9 +74,13 @@ def card_id(card: CardText, given: str | None) -> str:
 
 
 def _command(card: CardText) -> tuple[ServerCommand, str]:
-    sources = [("Re-run line", card.reruns), ("Trigger line", card.triggers),
-               ("\"Surfaces as\" line", card.surfaces), ("Failure Signature", card.signatures),
-               ("error transcript", card.errors)]  # fmt: skip
+    sources = [
+        ("Re-run line", card.reruns),
+        ("Trigger line", card.triggers),
+        ('"Surfaces as" line', card.surfaces),
+        ("Failure Signature", card.signatures),
+        ("error transcript", card.errors),
+    ]
     for where, texts in sources:
         for text in texts:
             typed = find_invocation(text)
@@ -102,8 +106,13 @@ def _claim(card: CardText, draft: Draft) -> tuple[Version | None, Version | None
             continue
     others = {v for v in card.fixed_in if v != str(fixed)}
     if fixed is not None and others:
-        draft.guesses.append(Guess("fixed_in", str(fixed), f"'First fixed release' (card also "
-                                   f"says {excerpt(', '.join(sorted(others)), 40)})"))  # fmt: skip
+        draft.guesses.append(
+            Guess(
+                "fixed_in",
+                str(fixed),
+                f"'First fixed release' (card also says {excerpt(', '.join(sorted(others)), 40)})",
+            )
+        )
     introduced: Version | None = None
     for text in card.introduced_in:
         try:
@@ -125,8 +134,13 @@ def _app(card: CardText, command: ServerCommand, draft: Draft) -> tuple[str, str
     flat = card.repro[0]
     source = reconstruct(flat, attribute.split(".", 1)[0])
     if source.strip() != flat.strip():
-        draft.guesses.append(Guess("app", f"{module}.py re-indented", "repro.py, flattened "
-                                   "onto one line in the card (newlines lost)"))  # fmt: skip
+        draft.guesses.append(
+            Guess(
+                "app",
+                f"{module}.py re-indented",
+                "repro.py, flattened onto one line in the card (newlines lost)",
+            )
+        )
     hint = module_hint(flat)
     if hint is not None and hint != module:
         draft.guesses.append(Guess("app", f"{module}.py", f"the command; repro.py says {hint}.py"))
@@ -134,7 +148,9 @@ def _app(card: CardText, command: ServerCommand, draft: Draft) -> tuple[str, str
 
 
 def _introducing_links(card: CardText) -> list[str]:
-    return list(dict.fromkeys(m.group(1) for t in card.discussion for m in _INTRODUCING.finditer(t)))
+    return list(
+        dict.fromkeys(m.group(1) for t in card.discussion for m in _INTRODUCING.finditer(t))
+    )
 
 
 def draft_card(card: CardText, given_id: str | None = None, now: str = "") -> Draft:
@@ -147,26 +163,41 @@ def draft_card(card: CardText, given_id: str | None = None, now: str = "") -> Dr
     fixed, introduced = _claim(card, draft)
     python = card.pythons[0] if card.pythons else None
     draft.facts = {
-        "format": SIDECAR_FORMAT, "card": card.source, "id": draft.id, "drafted_at": now,
-        "python": python, "fixed_in": str(fixed) if fixed else None,
+        "format": SIDECAR_FORMAT,
+        "card": card.source,
+        "id": draft.id,
+        "drafted_at": now,
+        "python": python,
+        "fixed_in": str(fixed) if fixed else None,
         "introduced_in": str(introduced) if introduced else None,
-        "command": command.typed, "command_from": where, "module": draft.module,
+        "command": command.typed,
+        "command_from": where,
+        "module": draft.module,
         "notes": notes,
-    }  # fmt: skip
+    }
     draft.toml = _toml(card, draft, command, where, info, signatures, fixed, introduced, python)
     draft.facts["guesses"] = [g.__dict__ for g in draft.guesses]
     validate(draft)
     return draft
 
 
-def _toml(card: CardText, draft: Draft, command: ServerCommand, where: str, info: AppInfo,
-          signatures: list[DraftSignature], fixed: Version | None, introduced: Version | None,
-          python: str | None) -> str:  # fmt: skip
+def _toml(
+    card: CardText,
+    draft: Draft,
+    command: ServerCommand,
+    where: str,
+    info: AppInfo,
+    signatures: list[DraftSignature],
+    fixed: Version | None,
+    introduced: Version | None,
+    python: str | None,
+) -> str:
     s = toml_out.string
     g = draft.guesses
     out: list[str] = [
-        toml_out.comment(f"Drafted by `python -m harness card import` from the fix card "
-                         f"{card.source}."),  # fmt: skip
+        toml_out.comment(
+            f"Drafted by `python -m harness card import` from the fix card {card.source}."
+        ),
         "# Lines under a 'guessed:' comment were inferred, not stated by the card: check them.",
         f"id = {s(draft.id)}",
     ]
@@ -187,12 +218,14 @@ def _toml(card: CardText, draft: Draft, command: ServerCommand, where: str, info
         out.append(f"links = {toml_out.strings(links)}")
     out += ["", "[defaults]"]
     floor = "minors,>=0.12" if fixed is None or fixed >= Version("0.12.1") else "minors"
-    out.append("# guessed: the last patch of each minor series (before 0.12, uvicorn needs a "
-               "uvloop that today's resolution cannot start)")  # fmt: skip
+    out.append(
+        "# guessed: the last patch of each minor series (before 0.12, uvicorn needs a "
+        "uvloop that today's resolution cannot start)"
+    )
     out.append(f"versions = [{s(floor)}]")
     matrix: list[str] = []
     if python is not None:
-        matrix.append(f"# from the card: \"Shows up under Python {python}\"")
+        matrix.append(f'# from the card: "Shows up under Python {python}"')
         matrix.append(f"python = [{s(python)}]")
     if info.pins:
         g.append(Guess("pins", ", ".join(info.pins), "the app's imports (unpinned)"))
@@ -201,8 +234,10 @@ def _toml(card: CardText, draft: Draft, command: ServerCommand, where: str, info
     if matrix:
         out += ["", "[matrix]", *matrix]
     if info.pins:
-        out.insert(out.index('package = "uvicorn"') + 1,
-                   "# guessed: from the app's imports\npins = " + toml_out.strings(info.pins))  # fmt: skip
+        out.insert(
+            out.index('package = "uvicorn"') + 1,
+            "# guessed: from the app's imports\npins = " + toml_out.strings(info.pins),
+        )
     out += ["", "[server]", f"app = {s(command.app)}"]
     out.append(toml_out.comment(f"from the card's {where}: {command.typed}"))
     for note in command.notes:
@@ -215,68 +250,119 @@ def _toml(card: CardText, draft: Draft, command: ServerCommand, where: str, info
     out += ["", "[limits]", "ready_s = 30", "probe_s = 10", "log_s = 20", ""]
     out += _expectations(info, command, signatures, g)
     out += _signatures(signatures, fixed, introduced, card, g)
-    if command.workers > 1 and signatures and all(sig.platforms == ("windows",) for sig in signatures):
+    if (
+        command.workers > 1
+        and signatures
+        and all(sig.platforms == ("windows",) for sig in signatures)
+    ):
         reason = (
             "Wine shares a listening socket between processes differently from Windows, so a "
             "Windows-only failure of a multi-worker start-up cannot be checked under Wine"
         )
-        g.append(Guess("platform.windows-wine.unfaithful", reason,
-                       f"--workers {command.workers} with a Windows-only signature"))  # fmt: skip
-        out += ["", f"# guessed: from --workers {command.workers} with a Windows-only signature",
-                "[platform.windows-wine]", f"unfaithful = {s(reason)}"]  # fmt: skip
+        g.append(
+            Guess(
+                "platform.windows-wine.unfaithful",
+                reason,
+                f"--workers {command.workers} with a Windows-only signature",
+            )
+        )
+        out += [
+            "",
+            f"# guessed: from --workers {command.workers} with a Windows-only signature",
+            "[platform.windows-wine]",
+            f"unfaithful = {s(reason)}",
+        ]
     return "\n".join(out) + "\n"
 
 
-def _expectations(info: AppInfo, command: ServerCommand, signatures: list[DraftSignature],
-                  g: list[Guess]) -> list[str]:  # fmt: skip
+def _expectations(
+    info: AppInfo, command: ServerCommand, signatures: list[DraftSignature], g: list[Guess]
+) -> list[str]:
     s = toml_out.string
     out: list[str] = []
     if info.plain_asgi:
         why = "the app is a plain ASGI callable" + (" that sends this body" if info.body else "")
         g.append(Guess("expect.http", f"GET / -> 200 {info.body or ''}".strip(), why))
-        out += [f"# guessed: {why}", "[[expect.http]]", 'id = "serves"', 'path = "/"',
-                "status = 200"]  # fmt: skip
+        out += [
+            f"# guessed: {why}",
+            "[[expect.http]]",
+            'id = "serves"',
+            'path = "/"',
+            "status = 200",
+        ]
         if info.body is not None:
             out.append(f"body = {s(info.body)}")
     else:
         g.append(Guess("expect.http", f"GET {info.path} -> any response", "the app's routes"))
-        out += ["# guessed: a route the app declares; any complete response counts",
-                "[[expect.http]]", 'id = "serves"', f"path = {s(info.path)}"]  # fmt: skip
+        out += [
+            "# guessed: a route the app declares; any complete response counts",
+            "[[expect.http]]",
+            'id = "serves"',
+            f"path = {s(info.path)}",
+        ]
     if command.workers > 1:
         n = command.workers
         g.append(Guess("expect.log", f"{n} workers start", f"--workers {n}"))
-        out += ["", f"# guessed: --workers {n} starts {n} worker processes", "[[expect.log]]",
-                f'description = "{n} distinct worker processes started"',
-                "pattern = 'Started server process \\[(\\d+)\\]'", f"distinct_min = {n}",
-                "", "[[expect.log]]", f'description = "{n} workers completed start-up"',
-                "pattern = 'Application startup complete'", f"min_count = {n}"]  # fmt: skip
+        out += [
+            "",
+            f"# guessed: --workers {n} starts {n} worker processes",
+            "[[expect.log]]",
+            f'description = "{n} distinct worker processes started"',
+            "pattern = 'Started server process \\[(\\d+)\\]'",
+            f"distinct_min = {n}",
+            "",
+            "[[expect.log]]",
+            f'description = "{n} workers completed start-up"',
+            "pattern = 'Application startup complete'",
+            f"min_count = {n}",
+        ]
     about_stop = any(_SHUTDOWN_WORDS.search(sig.description) for sig in signatures)
     codes = "[0]" if about_stop else "[]"
     if not about_stop:
         g.append(Guess("expect.exit.codes", "any", "the card is about a failure, not the stop"))
-    out += ["", "# guessed: Ctrl-C stops it" + ("" if about_stop else "; its exit code is not "
-            "the card's bug"), "[expect.exit]", 'signal = "SIGINT"', "within_s = 15",
-            f"codes = {codes}"]  # fmt: skip
+    out += [
+        "",
+        "# guessed: Ctrl-C stops it"
+        + ("" if about_stop else "; its exit code is not the card's bug"),
+        "[expect.exit]",
+        'signal = "SIGINT"',
+        "within_s = 15",
+        f"codes = {codes}",
+    ]
     return out
 
 
-def _signatures(signatures: list[DraftSignature], fixed: Version | None,
-                introduced: Version | None, card: CardText, g: list[Guess]) -> list[str]:  # fmt: skip
+def _signatures(
+    signatures: list[DraftSignature],
+    fixed: Version | None,
+    introduced: Version | None,
+    card: CardText,
+    g: list[Guess],
+) -> list[str]:
     s = toml_out.string
     out: list[str] = []
     if not signatures:
         g.append(Guess("signature", "the server does not serve", "no error text in the card"))
-        signatures = [DraftSignature("does-not-serve", "", ("linux", "macos", "windows"),
-                                     "the server does not serve (the card has no error text)",
-                                     guess="no error text in the card")]  # fmt: skip
+        signatures = [
+            DraftSignature(
+                "does-not-serve",
+                "",
+                ("linux", "macos", "windows"),
+                "the server does not serve (the card has no error text)",
+                guess="no error text in the card",
+            )
+        ]
     for signature in signatures:
         out += [""]
         if signature.guess:
             if signature.pattern:
                 g.append(Guess(f"signature {signature.id}", signature.pattern, signature.guess))
             out.append(toml_out.comment(f"guessed: {signature.guess}"))
-        out += ["[[signature]]", f"id = {s(signature.id)}",
-                f"description = {s(excerpt(signature.description, 300))}"]  # fmt: skip
+        out += [
+            "[[signature]]",
+            f"id = {s(signature.id)}",
+            f"description = {s(excerpt(signature.description, 300))}",
+        ]
         if signature.pattern:
             out.append(f"pattern = {s(signature.pattern)}")
         else:
@@ -301,7 +387,8 @@ def validate(draft: Draft) -> None:
         try:
             load_scenario(path)
         except ScenarioError as exc:
-            raise CardError(f"the draft is not a valid scenario ({exc.field}: {exc.problem})")
+            problem = f"{exc.field}: {exc.problem}"
+            raise CardError(f"the draft is not a valid scenario ({problem})") from None
 
 
 def write_draft(draft: Draft, out_dir: Path) -> Path:
@@ -329,4 +416,6 @@ def read_sidecar(scenario_path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict) or data.get("format") != SIDECAR_FORMAT:
         return {}
-    return {key: data[key] for key in ("card", "python", "guesses", "notes", "command") if key in data}
+    return {
+        key: data[key] for key in ("card", "python", "guesses", "notes", "command") if key in data
+    }

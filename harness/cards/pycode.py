@@ -30,21 +30,77 @@ MAX_ATTEMPTS = 3000
 MAX_STATEMENTS = 400
 
 _COMPOUND = frozenset(
-    {"def", "class", "if", "elif", "else", "for", "while", "with", "try", "except",
-     "finally", "async"}
-)  # fmt: skip
+    {
+        "def",
+        "class",
+        "if",
+        "elif",
+        "else",
+        "for",
+        "while",
+        "with",
+        "try",
+        "except",
+        "finally",
+        "async",
+    }
+)
 #: Keywords that start a statement and never continue an expression.
 _STATEMENT_ONLY = frozenset(
-    {"def", "class", "return", "del", "pass", "break", "continue", "raise", "global",
-     "nonlocal", "assert", "import", "while", "with", "try", "except", "finally", "elif",
-     "async", "await", "yield", "lambda", "for"}
-)  # fmt: skip
+    {
+        "def",
+        "class",
+        "return",
+        "del",
+        "pass",
+        "break",
+        "continue",
+        "raise",
+        "global",
+        "nonlocal",
+        "assert",
+        "import",
+        "while",
+        "with",
+        "try",
+        "except",
+        "finally",
+        "elif",
+        "async",
+        "await",
+        "yield",
+        "lambda",
+        "for",
+    }
+)
 #: Keywords that cannot follow `return`/`yield` in one statement.
 _AFTER_BARE = frozenset(
-    {"else", "elif", "except", "finally", "def", "class", "return", "del", "pass", "break",
-     "continue", "raise", "global", "nonlocal", "assert", "import", "from", "while", "with",
-     "try", "for", "async", "if"}
-)  # fmt: skip
+    {
+        "else",
+        "elif",
+        "except",
+        "finally",
+        "def",
+        "class",
+        "return",
+        "del",
+        "pass",
+        "break",
+        "continue",
+        "raise",
+        "global",
+        "nonlocal",
+        "assert",
+        "import",
+        "from",
+        "while",
+        "with",
+        "try",
+        "for",
+        "async",
+        "if",
+    }
+)
 _CONTINUES = frozenset({"and", "or", "in", "is", "as", "not"})
 _TERMINAL = frozenset({"return", "raise", "continue", "break"})
 _ATOM_KEYWORDS = frozenset({"True", "False", "None"})
@@ -179,9 +235,7 @@ def _bare_return(tokens: list[tokenize.TokenInfo], index: int) -> bool:
             depth += 1
         elif token.type == tokenize.OP and token.string in ")]}":
             depth -= 1
-        elif depth == 0 and token.string in _STATEMENT_ONLY | {":"}:
-            return False
-        elif (
+        elif (depth == 0 and token.string in _STATEMENT_ONLY | {":"}) or (
             depth == 0
             and previous is not None
             and _is_ender(previous)
@@ -289,8 +343,9 @@ def _matching_levels(statement: Statement, stack: list[tuple[int, str]]) -> list
     return [level for level, kind in reversed(stack) if kind in wanted]
 
 
-def _choices(statement: Statement, previous: Statement | None, stack: list[tuple[int, str]],
-             level: int) -> list[int]:  # fmt: skip
+def _choices(
+    statement: Statement, previous: Statement | None, stack: list[tuple[int, str]], level: int
+) -> list[int]:
     """Candidate levels for a statement, most likely first."""
     if previous is not None and previous.header:
         return [level + 1]
@@ -324,9 +379,10 @@ def _defines(tree: ast.Module, name: str) -> bool:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return True
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any((alias.asname or alias.name) == name for alias in node.names):
-                return True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name) == name for alias in node.names
+        ):
+            return True
     return False
 
 
@@ -351,8 +407,9 @@ class _Search:
     def run(self) -> str | None:
         return self._place(0, [], [], 0)
 
-    def _place(self, index: int, levels: list[int], stack: list[tuple[int, str]],
-               level: int) -> str | None:  # fmt: skip
+    def _place(
+        self, index: int, levels: list[int], stack: list[tuple[int, str]], level: int
+    ) -> str | None:
         if self.attempts >= MAX_ATTEMPTS:
             return None
         if index == len(self.statements):

@@ -37,36 +37,88 @@ _PROSE_CODE = re.compile(r"\b(?P<kind>WinError|Errno)\s*(?P<code>\d{1,5})\b")
 
 #: WSA socket codes (10000 + BSD errno) -> errno name.
 WSA_ERRNO: dict[int, str] = {
-    10004: "EINTR", 10009: "EBADF", 10013: "EACCES", 10014: "EFAULT", 10022: "EINVAL",
-    10024: "EMFILE", 10035: "EWOULDBLOCK", 10036: "EINPROGRESS", 10037: "EALREADY",
-    10038: "ENOTSOCK", 10039: "EDESTADDRREQ", 10040: "EMSGSIZE", 10041: "EPROTOTYPE",
-    10042: "ENOPROTOOPT", 10043: "EPROTONOSUPPORT", 10044: "ESOCKTNOSUPPORT",
-    10045: "EOPNOTSUPP", 10047: "EAFNOSUPPORT", 10048: "EADDRINUSE", 10049: "EADDRNOTAVAIL",
-    10050: "ENETDOWN", 10051: "ENETUNREACH", 10052: "ENETRESET", 10053: "ECONNABORTED",
-    10054: "ECONNRESET", 10055: "ENOBUFS", 10056: "EISCONN", 10057: "ENOTCONN",
-    10058: "ESHUTDOWN", 10060: "ETIMEDOUT", 10061: "ECONNREFUSED", 10064: "EHOSTDOWN",
+    10004: "EINTR",
+    10009: "EBADF",
+    10013: "EACCES",
+    10014: "EFAULT",
+    10022: "EINVAL",
+    10024: "EMFILE",
+    10035: "EWOULDBLOCK",
+    10036: "EINPROGRESS",
+    10037: "EALREADY",
+    10038: "ENOTSOCK",
+    10039: "EDESTADDRREQ",
+    10040: "EMSGSIZE",
+    10041: "EPROTOTYPE",
+    10042: "ENOPROTOOPT",
+    10043: "EPROTONOSUPPORT",
+    10044: "ESOCKTNOSUPPORT",
+    10045: "EOPNOTSUPP",
+    10047: "EAFNOSUPPORT",
+    10048: "EADDRINUSE",
+    10049: "EADDRNOTAVAIL",
+    10050: "ENETDOWN",
+    10051: "ENETUNREACH",
+    10052: "ENETRESET",
+    10053: "ECONNABORTED",
+    10054: "ECONNRESET",
+    10055: "ENOBUFS",
+    10056: "EISCONN",
+    10057: "ENOTCONN",
+    10058: "ESHUTDOWN",
+    10060: "ETIMEDOUT",
+    10061: "ECONNREFUSED",
+    10064: "EHOSTDOWN",
     10065: "EHOSTUNREACH",
-}  # fmt: skip
+}
 #: errno numbers per POSIX platform (they differ: ENOTCONN is 107 on Linux, 57 on macOS).
 ERRNO_NUMBERS: dict[str, dict[str, int]] = {
     "linux": {
-        "EINTR": 4, "EBADF": 9, "EACCES": 13, "EFAULT": 14, "EINVAL": 22, "EMFILE": 24,
-        "EWOULDBLOCK": 11, "EINPROGRESS": 115, "EALREADY": 114, "ENOTSOCK": 88,
-        "EDESTADDRREQ": 89, "EMSGSIZE": 90, "EPROTOTYPE": 91, "ENOPROTOOPT": 92,
-        "EPROTONOSUPPORT": 93, "ESOCKTNOSUPPORT": 94, "EOPNOTSUPP": 95, "EAFNOSUPPORT": 97,
-        "EADDRINUSE": 98, "EADDRNOTAVAIL": 99, "ENETDOWN": 100, "ENETUNREACH": 101,
-        "ENETRESET": 102, "ECONNABORTED": 103, "ECONNRESET": 104, "ENOBUFS": 105,
-        "EISCONN": 106, "ENOTCONN": 107, "ESHUTDOWN": 108, "ETIMEDOUT": 110,
-        "ECONNREFUSED": 111, "EHOSTDOWN": 112, "EHOSTUNREACH": 113,
+        "EINTR": 4,
+        "EBADF": 9,
+        "EACCES": 13,
+        "EFAULT": 14,
+        "EINVAL": 22,
+        "EMFILE": 24,
+        "EWOULDBLOCK": 11,
+        "EINPROGRESS": 115,
+        "EALREADY": 114,
+        "ENOTSOCK": 88,
+        "EDESTADDRREQ": 89,
+        "EMSGSIZE": 90,
+        "EPROTOTYPE": 91,
+        "ENOPROTOOPT": 92,
+        "EPROTONOSUPPORT": 93,
+        "ESOCKTNOSUPPORT": 94,
+        "EOPNOTSUPP": 95,
+        "EAFNOSUPPORT": 97,
+        "EADDRINUSE": 98,
+        "EADDRNOTAVAIL": 99,
+        "ENETDOWN": 100,
+        "ENETUNREACH": 101,
+        "ENETRESET": 102,
+        "ECONNABORTED": 103,
+        "ECONNRESET": 104,
+        "ENOBUFS": 105,
+        "EISCONN": 106,
+        "ENOTCONN": 107,
+        "ESHUTDOWN": 108,
+        "ETIMEDOUT": 110,
+        "ECONNREFUSED": 111,
+        "EHOSTDOWN": 112,
+        "EHOSTUNREACH": 113,
     },
     "macos": {name: code - 10000 for code, name in WSA_ERRNO.items()},
-}  # fmt: skip
+}
 ERRNO_NUMBERS["macos"]["EWOULDBLOCK"] = 35
 
 _PLATFORM_EVIDENCE: dict[str, re.Pattern[str]] = {
     "windows": re.compile(r"[A-Za-z]:\\|\\Scripts\\|\bWinError\b|\.exe\b|\bwin32\b|\bPS [A-Z]:"),
-    "linux": re.compile(r"/mnt/|/home/|/usr/(?:lib|local)|/bin/uvicorn|lib/python3|\bErrno\b|"
-                        r"\blinux\b", re.IGNORECASE),  # fmt: skip
+    "linux": re.compile(
+        r"/mnt/|/home/|/usr/(?:lib|local)|/bin/uvicorn|lib/python3|\bErrno\b|"
+        r"\blinux\b",
+        re.IGNORECASE,
+    ),
     "macos": re.compile(r"/Users/|/opt/homebrew|\bdarwin\b|\bmacOS\b"),
 }
 
@@ -83,8 +135,9 @@ class DraftSignature:
 
 def card_platforms(card: CardText) -> list[str]:
     """The operating systems the card shows the bug on, from paths and error kinds."""
-    text = "\n".join([*card.errors, *card.signatures, *card.triggers, *card.surfaces,
-                      *card.reruns, *card.prose])  # fmt: skip
+    text = "\n".join(
+        [*card.errors, *card.signatures, *card.triggers, *card.surfaces, *card.reruns, *card.prose]
+    )
     return [name for name, evidence in _PLATFORM_EVIDENCE.items() if evidence.search(text)]
 
 
@@ -131,16 +184,20 @@ def _from_exception(kind: str, message: str, platforms: list[str], where: str) -
     if code is not None and code.group("kind") == "WinError":
         number = code.group("code")
         return DraftSignature(
-            f"winerror-{number}", rf"{re.escape(kind)}: \[WinError {number}\]", ("windows",),
+            f"winerror-{number}",
+            rf"{re.escape(kind)}: \[WinError {number}\]",
+            ("windows",),
             f"the card's {where}: {said}",
-        )  # fmt: skip
+        )
     if code is not None:
         posix = [p for p in platforms if p in ("linux", "macos")] or ["linux"]
         number = code.group("code")
         return DraftSignature(
-            f"errno-{number}", rf"{re.escape(kind)}: \[Errno {number}\]", tuple(posix),
+            f"errno-{number}",
+            rf"{re.escape(kind)}: \[Errno {number}\]",
+            tuple(posix),
             f"the card's {where}: {said}",
-        )  # fmt: skip
+        )
     short = kind.rsplit(".", 1)[-1]
     pattern = re.escape(kind) + (r":\s+" + _message_pattern(message) if message else r"\b")
     ident = _slug(f"{short} {' '.join(message.split()[:4])}")
@@ -184,8 +241,8 @@ def derive_signatures(card: CardText) -> tuple[list[DraftSignature], list[str]]:
             continue
         sources.append(("Failure Signature", text))
     sources += [("error message", text) for text in card.errors]
-    sources += [("\"Surfaces as\" line", t) for t in card.surfaces if not is_prompt_line(t)]
-    sources += [("\"Trigger\" line", t) for t in card.triggers if not is_prompt_line(t)]
+    sources += [('"Surfaces as" line', t) for t in card.surfaces if not is_prompt_line(t)]
+    sources += [('"Trigger" line', t) for t in card.triggers if not is_prompt_line(t)]
     chosen: list[DraftSignature] = []
     for where, text in sources:
         exceptions = _exceptions(text)
@@ -198,16 +255,21 @@ def derive_signatures(card: CardText) -> tuple[list[DraftSignature], list[str]]:
             code = _PROSE_CODE.search(text)
             if code is not None:
                 kind, number = code.group("kind"), code.group("code")
-                on = ("windows",) if kind == "WinError" else tuple(
-                    p for p in platforms if p != "windows") or ("linux",)  # fmt: skip
+                on = (
+                    ("windows",)
+                    if kind == "WinError"
+                    else tuple(p for p in platforms if p != "windows") or ("linux",)
+                )
                 chosen.append(
                     DraftSignature(
-                        f"{kind.lower()}-{number}", rf"\[{kind} {number}\]", on,
+                        f"{kind.lower()}-{number}",
+                        rf"\[{kind} {number}\]",
+                        on,
                         f"{kind} {number}, as the card's prose names it",
                         guess=f"the card's tracebacks are cut before the error; taken from "
                         f"its prose: {excerpt(text, 80)}",
                     )
-                )  # fmt: skip
+                )
                 break
     if chosen:
         chosen += _translated(chosen[0], platforms)

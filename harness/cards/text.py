@@ -24,13 +24,27 @@ MAX_VALUE_CHARS = 64 * 1024
 EXCERPT_CHARS = 100
 
 HEADINGS = (
-    "The Fix", "Why This Fix Works in Production", "Why This Breaks in Prod",
-    "Proof / Evidence", "Discussion", "Failure Signature (Search String)", "Error Message",
-    "Minimal Reproduction", "Environment", "What Broke", "Why It Broke",
-    "Fix Options (Details)", "When NOT to Use This Fix", "Verify Fix",
-    "Did This Fix Work in Your Case?", "Prevention", "Version Compatibility Table",
-    "Related Issues", "Sources", "Get updates",
-)  # fmt: skip
+    "The Fix",
+    "Why This Fix Works in Production",
+    "Why This Breaks in Prod",
+    "Proof / Evidence",
+    "Discussion",
+    "Failure Signature (Search String)",
+    "Error Message",
+    "Minimal Reproduction",
+    "Environment",
+    "What Broke",
+    "Why It Broke",
+    "Fix Options (Details)",
+    "When NOT to Use This Fix",
+    "Verify Fix",
+    "Did This Fix Work in Your Case?",
+    "Prevention",
+    "Version Compatibility Table",
+    "Related Issues",
+    "Sources",
+    "Get updates",
+)
 _BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa*-]\s+)?")
 _TRUNCATED = re.compile(r"\.\.\.\s*\(truncated\)\s*\.\.\.|\u2026\s*$")
 
@@ -41,9 +55,7 @@ class CardError(UsageError):
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A short, single-line, printable excerpt of untrusted text."""
-    clean = "".join(
-        ch if ch.isprintable() else " " for ch in unicodedata.normalize("NFC", text)
-    )
+    clean = "".join(ch if ch.isprintable() else " " for ch in unicodedata.normalize("NFC", text))
     clean = re.sub(r"\s+", " ", clean).strip()
     return clean if len(clean) <= limit else clean[: limit - 1].rstrip() + "\u2026"
 
@@ -181,7 +193,8 @@ def parse_card(text: str, source: str) -> CardText:
     card.discussion = _unique(_bullets(sections.get("Discussion", [])))[:50]
     card.introduced_in = _unique(
         re.findall(
-            r"(?:introduced|regressed|broken|broke) in (?:version |release )?v?(\d+\.\d+(?:\.\d+)?)",
+            r"(?:introduced|regressed|broken|broke) in (?:version |release )?"
+            r"v?(\d+\.\d+(?:\.\d+)?)",
             text,
             re.IGNORECASE,
         )

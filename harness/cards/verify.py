@@ -27,12 +27,18 @@ from harness.engine.pipeline import Harness, network_failures
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
 from harness.errors import EXIT_CLEAN, EXIT_INFRASTRUCTURE, EXIT_REGRESSION, UsageError
-from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED, UNVERIFIABLE, ClaimVerdict
-from harness.judge.claims import judge_signature
+from harness.judge.claims import (
+    CONFIRMED,
+    CONTRADICTED,
+    REFINED,
+    UNVERIFIABLE,
+    ClaimVerdict,
+    judge_signature,
+)
 from harness.judge.classify import KNOWN_FAILURE
-from harness.platforms import WINDOWS, WINDOWS_WINE, current_platform, family
 from harness.plan.cells import Cell, cells_of, plan_cell
 from harness.plan.versions import resolve_selector
+from harness.platforms import WINDOWS, WINDOWS_WINE, current_platform, family
 from harness.results import CellResult
 from harness.scenario.model import Scenario, Signature
 
@@ -60,7 +66,9 @@ class PlatformRun:
 
     @property
     def matched(self) -> list[CellResult]:
-        return [c for c in self.cells if c.outcome == KNOWN_FAILURE and c.signature in self.signatures]
+        return [
+            c for c in self.cells if c.outcome == KNOWN_FAILURE and c.signature in self.signatures
+        ]
 
     @property
     def reproduced(self) -> bool:
@@ -82,8 +90,12 @@ class Verification:
     def reproduced(self) -> str:
         if any(run.reproduced for run in self.runs):
             return YES
-        searched = [r for r in self.runs if r.role == "search" and any(
-            c.outcome not in ("skip", "install-error") for c in r.cells)]  # fmt: skip
+        searched = [
+            r
+            for r in self.runs
+            if r.role == "search"
+            and any(c.outcome not in ("skip", "install-error") for c in r.cells)
+        ]
         return NO if searched else UNVERIFIABLE.capitalize()
 
     @property
@@ -140,8 +152,9 @@ def anchor(scenario: Scenario, releases: Sequence[Release], bad: Version | None)
     return releases[-1]
 
 
-def choose_python(harness: Harness, platform: str, wanted: str | None,
-                  release: Release) -> tuple[PythonRequest | None, str]:  # fmt: skip
+def choose_python(
+    harness: Harness, platform: str, wanted: str | None, release: Release
+) -> tuple[PythonRequest | None, str]:
     """The card's Python on this platform, else the nearest one `release` supports."""
     target = next(t for t in harness.targets if t.platform == platform)
     if wanted is not None:
@@ -159,8 +172,13 @@ def choose_python(harness: Harness, platform: str, wanted: str | None,
             f"{release.version} supports"
         )
     major, minor = (int(part) for part in wanted.split(".")[:2])
-    chosen = min(candidates, key=lambda i: (abs(i.version.minor - minor) + 100 * abs(
-        i.version.major - major), i.version))  # fmt: skip
+    chosen = min(
+        candidates,
+        key=lambda i: (
+            abs(i.version.minor - minor) + 100 * abs(i.version.major - major),
+            i.version,
+        ),
+    )
     return PythonRequest(chosen.minor, chosen), (
         f"Python {wanted} is not available on {platform}; used {chosen.minor}, the nearest "
         f"that {release.version} supports"
@@ -170,19 +188,30 @@ def choose_python(harness: Harness, platform: str, wanted: str | None,
 class _Oracle:
     """Bisect's evaluate callback: a release is bad when a cell shows the signature."""
 
-    def __init__(self, source: CellSource, scenario: Scenario, releases: list[Release],
-                 request: PythonRequest, platform: str, ids: set[str],
-                 console: Console) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: CellSource,
+        scenario: Scenario,
+        releases: list[Release],
+        request: PythonRequest,
+        platform: str,
+        ids: set[str],
+        console: Console,
+    ) -> None:
         self.source, self.scenario, self.releases = source, scenario, releases
         self.request, self.platform, self.ids, self.console = request, platform, ids, console
         self.results: dict[int, list[CellResult]] = {}
+        #: The newest release found without a wheel for a wheel-only target (Wine):
+        #: older ones are taken as untestable too, without a build each.
+        self.no_wheels: int | None = None
 
     def cells(self, index: int) -> list[Cell]:
         release = self.releases[index]
         base = plan_cell(self.scenario, release.version, release, self.request, self.platform)
         signatures = [s for s in self.scenario.signatures if s.id in self.ids]
-        variants = [c for c in cells_of(base)
-                    if any(s.applies_in(cell_context(c)) for s in signatures)]  # fmt: skip
+        variants = [
+            c for c in cells_of(base) if any(s.applies_in(cell_context(c)) for s in signatures)
+        ]
         return variants or [base]
 
     def combine(self, results: Sequence[CellResult]) -> Mark:
@@ -193,24 +222,31 @@ class _Oracle:
         return Mark.SKIP
 
     def __call__(self, batch: Sequence[int]) -> Mapping[int, Mark]:
+        floor = self.no_wheels
+        marks = {i: Mark.SKIP for i in batch if floor is not None and i <= floor}
+        batch = [i for i in batch if i not in marks]
+        if not batch:
+            return marks
         names = ", ".join(str(self.releases[i].version) for i in batch)
         self.console.print(f"{self.platform}: probing {escape(names)}", highlight=False)
         groups = {index: self.cells(index) for index in batch}
         answers = iter(self.source.observe([c for i in batch for c in groups[i]], "bisect"))
-        marks = {}
         for index in batch:
             self.results[index] = [next(answers) for _ in groups[index]]
             marks[index] = self.combine(self.results[index])
             shown = self.results[index][0]
+            if "Wheels are required" in shown.reason and shown.outcome == "install-error":
+                self.no_wheels = max(index, self.no_wheels or 0)
             detail = shown.signature or shown.fingerprint or shown.reason
             self.console.print(
                 f"  {shown.version:<10} {marks[index].value:<4} {shown.outcome} "
-                f"({escape(detail[:80])})", highlight=False)  # fmt: skip
+                f"({escape(detail[:80])})",
+                highlight=False,
+            )
         return marks
 
 
-def _edge(run: PlatformRun, edge: Edge | None, releases: list[Release], old: str,
-          new: str) -> None:  # fmt: skip
+def _edge(run: PlatformRun, edge: Edge | None, releases: list[Release], old: str, new: str) -> None:
     if edge is None:
         return
     run.edges[old] = None if edge.before is None else str(releases[edge.before].version)
@@ -232,22 +268,33 @@ def _around_fix(scenario: Scenario, releases: list[Release], start: Release) -> 
     return [r for r in releases if r.version in wanted]
 
 
-def verify_platform(harness: Harness, source: CellSource, scenario: Scenario, platform: str,
-                    wanted: str | None, selector: str | None, bad: Version | None,
-                    console: Console) -> PlatformRun:  # fmt: skip
+def verify_platform(
+    harness: Harness,
+    source: CellSource,
+    scenario: Scenario,
+    platform: str,
+    wanted: str | None,
+    selector: str | None,
+    bad: Version | None,
+    console: Console,
+) -> PlatformRun:
     """Run the scenario on one target platform (see the module's docstring)."""
     target = next(t for t in harness.targets if t.platform == platform)
     signatures: list[Signature] = [s for s in scenario.signatures if s.applies_to(platform)][:1]
-    run = PlatformRun(platform, "search", python_wanted=wanted,
-                      signatures=[s.id for s in signatures])  # fmt: skip
+    run = PlatformRun(
+        platform, "search", python_wanted=wanted, signatures=[s.id for s in signatures]
+    )
     unavailable = target.unavailable_reason()
     if unavailable is not None:
         run.role, run.note = "unavailable", unavailable
         return run
     releases = harness.installable_releases(scenario.package)
     if selector:
-        chosen = set(resolve_selector(selector, releases, scenario.package,
-                                      scenario.claim_boundaries(), False))  # fmt: skip
+        chosen = set(
+            resolve_selector(
+                selector, releases, scenario.package, scenario.claim_boundaries(), False
+            )
+        )
         releases = [r for r in releases if r.version in chosen]
     start = anchor(scenario, releases, bad)
     request, run.python_note = choose_python(harness, platform, wanted, start)
@@ -264,8 +311,10 @@ def verify_platform(harness: Harness, source: CellSource, scenario: Scenario, pl
             f"no signature of the card can occur on {family(platform)}: a control run, "
             "the server should work here"
         )
-        cells = [plan_cell(scenario, r.version, r, request, platform)
-                 for r in _around_fix(scenario, usable, start)]  # fmt: skip
+        cells = [
+            plan_cell(scenario, r.version, r, request, platform)
+            for r in _around_fix(scenario, usable, start)
+        ]
         run.cells = source.observe(cells, "selected")
         return run
     ids = {s.id for s in signatures}
@@ -282,6 +331,11 @@ def verify_platform(harness: Harness, source: CellSource, scenario: Scenario, pl
     _edge(run, found.introduced, usable, "last_good", "first_bad")
     _edge(run, found.fixed, usable, "last_bad", "first_good")
     run.not_monotone = [str(usable[i].version) for i in found.inconsistent]
+    if oracle.no_wheels is not None:
+        run.note = (
+            f"{usable[oracle.no_wheels].version} has no wheel for {platform} (nor, "
+            "taken as such without a build, any older release): untestable here"
+        )
     observed = [cell for index in sorted(oracle.results) for cell in oracle.results[index]]
     seen = {cell.version for cell in observed}
     extra = [r for r in _around_fix(scenario, usable, start) if str(r.version) not in seen]
@@ -292,14 +346,19 @@ def verify_platform(harness: Harness, source: CellSource, scenario: Scenario, pl
     return run
 
 
-def verify(harness: Harness, scenario: Scenario, wanted: str | None, console: Console,
-           selector: str | None = None, bad: Version | None = None,
-           reuse: bool = True) -> Verification:  # fmt: skip
+def verify(
+    harness: Harness,
+    scenario: Scenario,
+    wanted: str | None,
+    console: Console,
+    selector: str | None = None,
+    bad: Version | None = None,
+    reuse: bool = True,
+) -> Verification:
     """Verify on every target platform of `harness`, then judge every claim."""
     source = CellSource(harness, reuse=reuse)
     runs = [
-        verify_platform(harness, source, scenario, target.platform, wanted, selector, bad,
-                        console)  # fmt: skip
+        verify_platform(harness, source, scenario, target.platform, wanted, selector, bad, console)
         for target in harness.targets
     ]
     cells = [cell for run in runs for cell in run.cells]

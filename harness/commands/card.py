@@ -44,26 +44,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verbs = parser.add_subparsers(dest="card_command", required=True, metavar="VERB")
     imports = verbs.add_parser("import", help="draft a scenario and its app from a fix card")
     imports.add_argument("card", type=Path, metavar="CARD", help="the card (text)")
-    imports.add_argument("--write", type=Path, metavar="DIR",
-                         help="write DIR/<id>/<id>.toml, the app and card.json "
-                         "(default: print the draft)")  # fmt: skip
+    imports.add_argument(
+        "--write",
+        type=Path,
+        metavar="DIR",
+        help="write DIR/<id>/<id>.toml, the app and card.json (default: print the draft)",
+    )
     imports.add_argument("--id", metavar="ID", help="scenario id (default: <repo>-<issue>)")
     check = verbs.add_parser("verify", help="run a card's scenario around the claimed fix")
-    check.add_argument("card", type=Path, metavar="CARD|SCENARIO",
-                       help="a fix card, or a scenario .toml drafted from one")  # fmt: skip
-    check.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                       help="where the draft, <id>.md, <id>.json and scripts go "
-                       "(default: %(default)s)")  # fmt: skip
+    check.add_argument(
+        "card",
+        type=Path,
+        metavar="CARD|SCENARIO",
+        help="a fix card, or a scenario .toml drafted from one",
+    )
+    check.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="where the draft, <id>.md, <id>.json and scripts go (default: %(default)s)",
+    )
     check.add_argument("--id", metavar="ID", help="scenario id when importing a card")
-    check.add_argument("--platform", action="append", default=[], metavar="NAME",
-                       help="where to run (default: the host, plus windows-wine when the "
-                       "signature is Windows')")  # fmt: skip
-    check.add_argument("--python", metavar="X.Y",
-                       help="interpreter (default: the card's, else the nearest available)")
-    check.add_argument("--versions", metavar="SELECTOR",
-                       help="releases the bisect may search (default: every installable one)")
-    check.add_argument("--bad", metavar="VERSION",
-                       help="start from this release (default: the last before the fix)")
+    check.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="where to run (default: the host, plus windows-wine when the signature is Windows')",
+    )
+    check.add_argument(
+        "--python",
+        metavar="X.Y",
+        help="interpreter (default: the card's, else the nearest available)",
+    )
+    check.add_argument(
+        "--versions",
+        metavar="SELECTOR",
+        help="releases the bisect may search (default: every installable one)",
+    )
+    check.add_argument(
+        "--bad",
+        metavar="VERSION",
+        help="start from this release (default: the last before the fix)",
+    )
     check.add_argument("--fresh", action="store_true", help="do not reuse the cell cache")
     add_harness_settings(check)
 
@@ -122,8 +146,9 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     wanted = args.python or facts.get("python") or next(iter(scenario.matrix.pythons), None)
     started_at = utc_now()
     console.print(f"verifying {scenario.id} on {', '.join(settings.platforms)}", highlight=False)
-    verification = verify(harness, scenario, wanted, console, args.versions, _bad(args.bad),
-                          reuse=not args.fresh)  # fmt: skip
+    verification = verify(
+        harness, scenario, wanted, console, args.versions, _bad(args.bad), reuse=not args.fresh
+    )
     out: Path = args.out
     scripts_dir = out / scenario.id / "repro"
     scripts: dict[str, str] = {}
@@ -136,29 +161,40 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     finished_at = utc_now()
     releases = [str(r.version) for r in harness.installable_releases(scenario.package)]
     results = RunResults(
-        cells=verification.cells, claims=[c.to_json() for c in verification.claims],
-        started_at=started_at, finished_at=finished_at,
+        cells=verification.cells,
+        claims=[c.to_json() for c in verification.claims],
+        started_at=started_at,
+        finished_at=finished_at,
         command=["python", "-m", "harness", *sys.argv[1:]],
         releases={scenario.package: releases},
-        scenarios={scenario.id: describe_scenario(scenario)}, run_id=REGISTRY.run_id,
-    )  # fmt: skip
+        scenarios={scenario.id: describe_scenario(scenario)},
+        run_id=REGISTRY.run_id,
+    )
     summary = card_summary(verification, facts, finished_at, scripts)
     json_path, md_path = out / f"{scenario.id}.json", out / f"{scenario.id}.md"
     write_card_json(json_path, results, summary)
     md_path.write_text(
         render_markdown(summary, str(json_path), f"{scenario.id}/repro"), encoding="utf-8"
     )
-    console.print(f"Reproduced locally: [bold]{verification.reproduced}[/]; "
-                  f"claim: {escape(verification.verdict)}")  # fmt: skip
+    console.print(
+        f"Reproduced locally: [bold]{verification.reproduced}[/]; "
+        f"claim: {escape(verification.verdict)}"
+    )
     for claim in verification.searched_claims:
-        console.print(f"  {escape(claim.signature)}: {escape(claim.verdict)} - "
-                      f"{escape(claim.detail)}", highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"  {escape(claim.signature)}: {escape(claim.verdict)} - {escape(claim.detail)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for run in verification.runs:
         e = run.edges
         console.print(
             f"  {run.platform} ({run.role}, Python {run.python_full or '-'}): "
             f"first bad {e.get('first_bad') or '-'}, first good {e.get('first_good') or '-'}; "
-            f"{escape(run.python_note or run.note)}", highlight=False, soft_wrap=True)  # fmt: skip
+            f"{escape(run.python_note or run.note)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"cost: {verification.cost}", highlight=False)
     console.print(f"card: {escape(str(md_path))} and {escape(str(json_path))}", highlight=False)
     return verification.exit_code()

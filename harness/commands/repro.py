@@ -29,13 +29,19 @@ HELP = "write a standalone script that reproduces one cell of a results file"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, metavar="RESULTS.json")
-    parser.add_argument("cell", metavar="CELL",
-                        help="SCENARIO:VERSION:PYTHON[:PLATFORM[:VARIANT...]], "
-                        "e.g. port-zero-startup:0.13.4:3.8:linux")  # fmt: skip
+    parser.add_argument(
+        "cell",
+        metavar="CELL",
+        help="SCENARIO:VERSION:PYTHON[:PLATFORM[:VARIANT...]], "
+        "e.g. port-zero-startup:0.13.4:3.8:linux",
+    )
     add_scenario_dirs(parser)
     parser.add_argument("--write", type=Path, metavar="PATH", help="write the script here")
-    parser.add_argument("--shell", choices=("sh", "ps1"),
-                        help="sh or PowerShell (default: PowerShell for Windows cells)")  # fmt: skip
+    parser.add_argument(
+        "--shell",
+        choices=("sh", "ps1"),
+        help="sh or PowerShell (default: PowerShell for Windows cells)",
+    )
 
 
 def _scenario(args: argparse.Namespace, scenario_id: str, recorded: object) -> Scenario:
@@ -66,6 +72,7 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         console.print(script.text, highlight=False, markup=False, soft_wrap=True, end="")
         return 0
     write_text_atomic(args.write, script.text)
-    console.print(f"{escape(cell_name(cell))}: {escape(str(args.write))} ({cell.outcome})",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"{escape(cell_name(cell))}: {escape(str(args.write))} ({cell.outcome})", highlight=False
+    )
     return 0

@@ -47,37 +47,64 @@ def _run_json(run: PlatformRun, scenario: Scenario, scripts: Mapping[str, str]) 
     from harness.reports.repro import cell_name
 
     matched = [
-        {"version": c.version, "signature": c.signature, "line": matched_line(c, scenario),
-         "cell": cell_name(c), "repro": scripts.get(cell_name(c))}
+        {
+            "version": c.version,
+            "signature": c.signature,
+            "line": matched_line(c, scenario),
+            "cell": cell_name(c),
+            "repro": scripts.get(cell_name(c)),
+        }
         for c in run.matched
-    ]  # fmt: skip
+    ]
     return {
-        "platform": run.platform, "role": run.role, "python_wanted": run.python_wanted,
-        "python": run.python, "python_full": run.python_full, "python_note": run.python_note,
-        "signatures": run.signatures, "note": run.note, "start": run.start,
-        "start_mark": run.start_mark, "edges": run.edges, "untestable": run.untestable,
-        "not_monotone": run.not_monotone, "reproduced": run.reproduced, "matched": matched,
+        "platform": run.platform,
+        "role": run.role,
+        "python_wanted": run.python_wanted,
+        "python": run.python,
+        "python_full": run.python_full,
+        "python_note": run.python_note,
+        "signatures": run.signatures,
+        "note": run.note,
+        "start": run.start,
+        "start_mark": run.start_mark,
+        "edges": run.edges,
+        "untestable": run.untestable,
+        "not_monotone": run.not_monotone,
+        "reproduced": run.reproduced,
+        "matched": matched,
         "outcomes": {c.version: c.outcome for c in run.cells},
-    }  # fmt: skip
+    }
 
 
-def card_summary(verification: Verification, facts: Mapping[str, Any], verified_at: str,
-                 scripts: Mapping[str, str]) -> dict[str, Any]:  # fmt: skip
+def card_summary(
+    verification: Verification,
+    facts: Mapping[str, Any],
+    verified_at: str,
+    scripts: Mapping[str, str],
+) -> dict[str, Any]:
     scenario = verification.scenario
     searched = [r for r in verification.runs if r.role == "search" and r.edges]
     first_bad = sorted({r.edges.get("first_bad") or "" for r in searched} - {""})
     first_good = sorted({r.edges.get("first_good") or "" for r in searched} - {""})
     return {
-        "format": CARD_FORMAT, "id": scenario.id, "card": facts.get("card"),
-        "scenario": str(scenario.source), "title": scenario.title,
-        "issue": scenario.upstream.issue, "fix": scenario.upstream.fix,
+        "format": CARD_FORMAT,
+        "id": scenario.id,
+        "card": facts.get("card"),
+        "scenario": str(scenario.source),
+        "title": scenario.title,
+        "issue": scenario.upstream.issue,
+        "fix": scenario.upstream.fix,
         "claims": [c.to_json() for c in verification.searched_claims],
-        "reproduced": verification.reproduced, "verdict": verification.verdict,
-        "first_bad": first_bad, "first_good": first_good,
+        "reproduced": verification.reproduced,
+        "verdict": verification.verdict,
+        "first_bad": first_bad,
+        "first_good": first_good,
         "platforms": [_run_json(r, scenario, scripts) for r in verification.runs],
-        "verified_at": verified_at, "harness_version": __version__,
-        "cost": verification.cost, "guesses": list(facts.get("guesses") or []),
-    }  # fmt: skip
+        "verified_at": verified_at,
+        "harness_version": __version__,
+        "cost": verification.cost,
+        "guesses": list(facts.get("guesses") or []),
+    }
 
 
 def write_card_json(path: Path, results: RunResults, summary: Mapping[str, Any]) -> None:
@@ -99,8 +126,9 @@ def _edge_line(runs: Sequence[Mapping[str, Any]], new: str, old: str, label: str
         if not edges:
             continue
         value = edges.get(new) or "not found in the range"
-        parts.append(f"{value} on {run['platform']} ({old.replace('_', ' ')} "
-                     f"{edges.get(old) or 'none'})")  # fmt: skip
+        parts.append(
+            f"{value} on {run['platform']} ({old.replace('_', ' ')} {edges.get(old) or 'none'})"
+        )
     return f"- {label}: " + ("; ".join(parts) if parts else "not searched here")
 
 
@@ -110,8 +138,10 @@ def render_markdown(summary: Mapping[str, Any], results_name: str, scripts_dir: 
     reproduced = [r for r in runs if r["reproduced"]]
     lines = [f"# Verified fix card: {_md(summary['title'], 160)}", ""]
     if summary.get("card"):
-        lines.append(f"Card `{_md(summary['card'], 80)}`, scenario `{summary['id']}` "
-                     f"(`{_md(summary['scenario'], 160)}`).")  # fmt: skip
+        lines.append(
+            f"Card `{_md(summary['card'], 80)}`, scenario `{summary['id']}` "
+            f"(`{_md(summary['scenario'], 160)}`)."
+        )
         lines.append("")
     lines += ["## Proof / Evidence", ""]
     if summary.get("issue"):
@@ -119,16 +149,21 @@ def render_markdown(summary: Mapping[str, Any], results_name: str, scripts_dir: 
     if summary.get("fix"):
         lines.append(f"- Fix PR: {_md(summary['fix'])}")
     for claim in summary["claims"]:
-        lines.append(f"- Claim ({_md(claim['signature'])}, {', '.join(claim['platforms'])}): "
-                     f"{_md(claim['claim'])}")  # fmt: skip
+        lines.append(
+            f"- Claim ({_md(claim['signature'])}, {', '.join(claim['platforms'])}): "
+            f"{_md(claim['claim'])}"
+        )
     where = "; ".join(_where(r) for r in reproduced)
-    lines.append(f"- Reproduced locally: **{summary['reproduced']}**" + (f", on {where}"
-                 if where else ""))  # fmt: skip
+    lines.append(
+        f"- Reproduced locally: **{summary['reproduced']}**" + (f", on {where}" if where else "")
+    )
     for run in reproduced:
         first = run["matched"][0]
         versions = ", ".join(m["version"] for m in run["matched"])
-        lines.append(f"  - {run['platform']}: uvicorn {versions} matched `{first['signature']}`: "
-                     f"`{_md(first['line'] or '', 200)}`")  # fmt: skip
+        lines.append(
+            f"  - {run['platform']}: uvicorn {versions} matched `{first['signature']}`: "
+            f"`{_md(first['line'] or '', 200)}`"
+        )
     for run in runs:
         if not run["reproduced"]:
             why = run["note"] or "the signature did not appear"
@@ -136,12 +171,21 @@ def render_markdown(summary: Mapping[str, Any], results_name: str, scripts_dir: 
     lines.append(_edge_line(runs, "first_bad", "last_good", "First bad release"))
     lines.append(_edge_line(runs, "first_good", "last_bad", "First good release"))
     for claim in summary["claims"]:
-        lines.append(f"- Claim's verdict: **{claim['verdict']}**: {_md(claim['detail'], 400)}")
-    lines.append(f"- Last verified: {summary['verified_at']} with uvicorn-regress-harness "
-                 f"{summary['harness_version']}")  # fmt: skip
-    lines += ["", "## Where it ran", "",
-              "| platform | Python | role | start | last good | first bad | last bad | first good |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines.append(
+            f"- Claim's verdict ({_md(claim['signature'])}): **{claim['verdict']}**: "
+            f"{_md(claim['detail'], 400)}"
+        )
+    lines.append(
+        f"- Last verified: {summary['verified_at']} with uvicorn-regress-harness "
+        f"{summary['harness_version']}"
+    )
+    lines += [
+        "",
+        "## Where it ran",
+        "",
+        "| platform | Python | role | start | last good | first bad | last bad | first good |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for run in runs:
         e = run.get("edges") or {}
         lines.append(
@@ -162,8 +206,10 @@ def render_markdown(summary: Mapping[str, Any], results_name: str, scripts_dir: 
     scripts = [m for r in runs for m in r["matched"] if m.get("repro")]
     for m in scripts:
         lines.append(f"- [{m['cell']}]({scripts_dir}/{m['repro']}): run it in an empty folder")
-    lines.append(f"- Any cell: `python -m harness repro {results_name} CELL` "
-                 "(CELL as in `SCENARIO:VERSION:PYTHON:PLATFORM`)")  # fmt: skip
+    lines.append(
+        f"- Any cell: `python -m harness repro {results_name} CELL` "
+        "(CELL as in `SCENARIO:VERSION:PYTHON:PLATFORM`)"
+    )
     lines += ["", "## Releases run", "", "| platform | outcomes |", "| --- | --- |"]
     for run in runs:
         outcomes = ", ".join(f"{v} {o}" for v, o in run["outcomes"].items()) or "none"
@@ -173,8 +219,10 @@ def render_markdown(summary: Mapping[str, Any], results_name: str, scripts_dir: 
         lines += ["", "## What the importer guessed", ""]
         for guess in guesses:
             if isinstance(guess, Mapping):
-                lines.append(f"- {_md(str(guess.get('field')), 60)}: "
-                             f"{_md(str(guess.get('value')), 120)} (from "
-                             f"{_md(str(guess.get('source')), 160)})")  # fmt: skip
+                lines.append(
+                    f"- {_md(str(guess.get('field')), 60)}: "
+                    f"{_md(str(guess.get('value')), 120)} (from "
+                    f"{_md(str(guess.get('source')), 160)})"
+                )
     lines += ["", f"Cost: {summary['cost']}.", ""]
     return "\n".join(lines)

@@ -61,9 +61,11 @@ def find_cell(cells: Sequence[CellResult], name: str) -> CellResult:
     found = [
         cell
         for cell in cells
-        if cell.scenario == scenario and cell.version == version and cell.python == python
+        if cell.scenario == scenario
+        and cell.version == version
+        and cell.python == python
         and set(rest) <= set(cell_name(cell).split(":")[3:])
-    ]  # fmt: skip
+    ]
     if len(found) == 1:
         return found[0]
     if not found:
@@ -88,9 +90,11 @@ def _app_files(scenario: Scenario) -> dict[str, str]:
     if "." in module:
         raise UsageError(f"{scenario.id}: the app {module} is a package; scripts take one module")
     names = [f"{module}.py"] + [
-        m.group(1) for token in scenario.server.command
-        for m in [re.match(r"\{app_dir\}/([\w.-]+\.py)$", token)] if m
-    ]  # fmt: skip
+        m.group(1)
+        for token in scenario.server.command
+        for m in [re.match(r"\{app_dir\}/([\w.-]+\.py)$", token)]
+        if m
+    ]
     for name in dict.fromkeys(names):
         path = scenario.server.app_dir / name
         try:
@@ -117,37 +121,64 @@ def _spec(cell: CellResult, scenario: Scenario) -> dict[str, Any]:
     if cell.fingerprint:
         seen += f" ({cell.fingerprint})"
     return {
-        "app": server.app, "command": list(server.command), "host": server.host,
-        "port": server.port, "ready": server.ready_pattern.pattern if server.ready_pattern
-        else None, "env": dict(server.env), "axes": dict(cell.axes),
-        "ready_s": scenario.limits.ready_s, "probe_s": scenario.limits.probe_s,
+        "app": server.app,
+        "command": list(server.command),
+        "host": server.host,
+        "port": server.port,
+        "ready": server.ready_pattern.pattern if server.ready_pattern else None,
+        "env": dict(server.env),
+        "axes": dict(cell.axes),
+        "ready_s": scenario.limits.ready_s,
+        "probe_s": scenario.limits.probe_s,
         "log_s": scenario.limits.log_s,
         "http": [
-            {"method": p.method, "path": p.path, "request_headers": dict(p.request_headers),
-             "request_body": p.request_body, "status": p.status, "body": p.body,
-             "body_contains": p.body_contains, "headers": dict(p.headers),
-             "absent_headers": list(p.absent_headers), "wait_s": p.wait_s,
-             "json": dict(p.json) if p.json is not None else None}
+            {
+                "method": p.method,
+                "path": p.path,
+                "request_headers": dict(p.request_headers),
+                "request_body": p.request_body,
+                "status": p.status,
+                "body": p.body,
+                "body_contains": p.body_contains,
+                "headers": dict(p.headers),
+                "absent_headers": list(p.absent_headers),
+                "wait_s": p.wait_s,
+                "json": dict(p.json) if p.json is not None else None,
+            }
             for p in scenario.http
         ],
         "logs": [
-            {"pattern": e.pattern.pattern, "min_count": e.min_count, "max_count": e.max_count,
-             "distinct_min": e.distinct_min, "description": e.description}
+            {
+                "pattern": e.pattern.pattern,
+                "min_count": e.min_count,
+                "max_count": e.max_count,
+                "distinct_min": e.distinct_min,
+                "description": e.description,
+            }
             for e in scenario.logs
         ],
-        "exit": {"signal": scenario.exit.signal, "target": scenario.exit.target,
-                 "within_s": scenario.exit.within_s, "codes": list(scenario.exit.codes)},
+        "exit": {
+            "signal": scenario.exit.signal,
+            "target": scenario.exit.target,
+            "within_s": scenario.exit.within_s,
+            "codes": list(scenario.exit.codes),
+        },
         "signatures": [
             {"id": s.id, "pattern": s.pattern.pattern if s.pattern else None}
-            for s in scenario.signatures if s.applies_to(cell.platform)
+            for s in scenario.signatures
+            if s.applies_to(cell.platform)
         ],
-        "not_replicated": not_replicated, "harness_saw": seen,
-    }  # fmt: skip
+        "not_replicated": not_replicated,
+        "harness_saw": seen,
+    }
 
 
 def _pins(cell: CellResult) -> list[str]:
-    pins = [f"{name}=={version}" for name, version in sorted(cell.resolved.items())
-            if name not in ("pip", "setuptools", "wheel")]  # fmt: skip
+    pins = [
+        f"{name}=={version}"
+        for name, version in sorted(cell.resolved.items())
+        if name not in ("pip", "setuptools", "wheel")
+    ]
     if not any(p.startswith(f"{cell.package}==") for p in pins):
         extras = f"[{','.join(cell.extras)}]" if cell.extras else ""
         pins.insert(0, f"{cell.package}{extras}=={cell.version}")
@@ -159,7 +190,8 @@ def _pins(cell: CellResult) -> list[str]:
 
 def _header(cell: CellResult, scenario: Scenario, mark: str) -> list[str]:
     lines = [
-        f"Reproduces one cell of a uvicorn-regress-harness run, without the harness: {cell_name(cell)}",
+        "Reproduces one cell of a uvicorn-regress-harness run, without the harness: "
+        + cell_name(cell),
         f"{cell.package} {cell.version} on CPython {cell.python_full or cell.python}, "
         f"{cell.platform}; scenario {scenario.id}: {scenario.title}",
         f"The harness saw: {cell.outcome}" + (f" ({cell.signature})" if cell.signature else ""),
@@ -168,8 +200,7 @@ def _header(cell: CellResult, scenario: Scenario, mark: str) -> list[str]:
     ]
     if scenario.upstream.issue:
         lines.append(f"Upstream: {scenario.upstream.issue}")
-    return [mark + " " + "".join(ch if ch.isprintable() else " " for ch in line)
-            for line in lines]  # fmt: skip
+    return [mark + " " + "".join(ch if ch.isprintable() else " " for ch in line) for line in lines]
 
 
 def _delimiter(texts: Sequence[str]) -> str:
@@ -190,12 +221,17 @@ def shell_script(cell: CellResult, scenario: Scenario) -> Script:
     files["drive.py"] = driver_source(_spec(cell, scenario))
     end = _delimiter(list(files.values()))
     python = f"python{cell.python}"
-    lines = ["#!/bin/sh", *_header(cell, scenario, "#"),
-             f"# Interpreter: $PYTHON, else {python} on PATH.", "set -eu",
-             f'PY="${{PYTHON:-{python}}}"', "mkdir -p app",
-             '"$PY" -m venv venv || exit 2',
-             "venv/bin/python -m pip install --disable-pip-version-check -q \\",
-             "    " + " ".join(f"'{pin}'" for pin in _pins(cell)) + " || exit 2"]  # fmt: skip
+    lines = [
+        "#!/bin/sh",
+        *_header(cell, scenario, "#"),
+        f"# Interpreter: $PYTHON, else {python} on PATH.",
+        "set -eu",
+        f'PY="${{PYTHON:-{python}}}"',
+        "mkdir -p app",
+        '"$PY" -m venv venv || exit 2',
+        "venv/bin/python -m pip install --disable-pip-version-check -q \\",
+        "    " + " ".join(f"'{pin}'" for pin in _pins(cell)) + " || exit 2",
+    ]
     for name, text in files.items():
         lines += [f"cat > {name} <<'{end}'", text.rstrip("\n"), end]
     lines += ["venv/bin/python drive.py"]
@@ -205,21 +241,25 @@ def shell_script(cell: CellResult, scenario: Scenario) -> Script:
 def powershell_script(cell: CellResult, scenario: Scenario) -> Script:
     files = {f"app\\{k}": v for k, v in _app_files(scenario).items()}
     files["drive.py"] = driver_source(_spec(cell, scenario))
-    lines = [*_header(cell, scenario, "#"), "# Interpreter: $env:PYTHON, else the py launcher's "
-             f"-{cell.python}.", "$ErrorActionPreference = 'Stop'",
-             "if ($env:PYTHON) { & $env:PYTHON -m venv venv } else { & py "
-             f"-{cell.python} -m venv venv }}", "if ($LASTEXITCODE -ne 0) { exit 2 }",
-             "& .\\venv\\Scripts\\python.exe -m pip install --disable-pip-version-check -q "
-             + " ".join(f"'{pin}'" for pin in _pins(cell)),
-             "if ($LASTEXITCODE -ne 0) { exit 2 }",
-             "New-Item -ItemType Directory -Force app | Out-Null"]  # fmt: skip
+    lines = [
+        *_header(cell, scenario, "#"),
+        f"# Interpreter: $env:PYTHON, else the py launcher's -{cell.python}.",
+        "$ErrorActionPreference = 'Stop'",
+        "if ($env:PYTHON) { & $env:PYTHON -m venv venv } else { & py "
+        f"-{cell.python} -m venv venv }}",
+        "if ($LASTEXITCODE -ne 0) { exit 2 }",
+        "& .\\venv\\Scripts\\python.exe -m pip install --disable-pip-version-check -q "
+        + " ".join(f"'{pin}'" for pin in _pins(cell)),
+        "if ($LASTEXITCODE -ne 0) { exit 2 }",
+        "New-Item -ItemType Directory -Force app | Out-Null",
+    ]
     for name, text in files.items():
         if re.search(r"(?m)^'@", text):
             encoded = base64.b64encode(text.encode()).decode()
             value = f"[Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{encoded}'))"
-            lines.append(f"[IO.File]::WriteAllText(\"$PWD\\{name}\", {value})")
+            lines.append(f'[IO.File]::WriteAllText("$PWD\\{name}", {value})')
         else:
-            lines += [f"[IO.File]::WriteAllText(\"$PWD\\{name}\", @'", text.rstrip("\n"), "'@)"]
+            lines += [f'[IO.File]::WriteAllText("$PWD\\{name}", @\'', text.rstrip("\n"), "'@)"]
     lines += ["& .\\venv\\Scripts\\python.exe drive.py", "exit $LASTEXITCODE"]
     return Script(file_stem(cell) + ".ps1", "\r\n".join(lines) + "\r\n", "ps1")
 
@@ -234,8 +274,9 @@ def script_for(cell: CellResult, scenario: Scenario, shell: str | None = None) -
     return powershell_script(cell, scenario) if wanted == "ps1" else shell_script(cell, scenario)
 
 
-def write_scripts(folder: Path, cells: Sequence[CellResult],
-                  scenarios: dict[str, Scenario]) -> dict[str, str]:  # fmt: skip
+def write_scripts(
+    folder: Path, cells: Sequence[CellResult], scenarios: dict[str, Scenario]
+) -> dict[str, str]:
     """Scripts for the failing cells whose scenario is known; cell name -> file name."""
     written: dict[str, str] = {}
     for cell in cells:

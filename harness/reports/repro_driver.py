@@ -68,8 +68,9 @@ def _command(spec: dict[str, Any], values: dict[str, str]) -> list[str]:
     return prefix + [_render(token, values) for token in rest]
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], out: _Output, spec: dict[str, Any],
-                host: str, port: int) -> tuple[str | None, int]:  # fmt: skip
+def _wait_ready(
+    proc: subprocess.Popen[bytes], out: _Output, spec: dict[str, Any], host: str, port: int
+) -> tuple[str | None, int]:
     deadline = time.monotonic() + float(spec["ready_s"])
     ready = re.compile(spec["ready"]) if spec.get("ready") else None
     seen = ready is None
@@ -99,9 +100,12 @@ def _http(probe: dict[str, Any], host: str, port: int, timeout: float) -> tuple[
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         body = probe.get("request_body")
-        connection.request(probe["method"], probe["path"],
-                           body=body.encode() if body is not None else None,
-                           headers=probe.get("request_headers") or {})  # fmt: skip
+        connection.request(
+            probe["method"],
+            probe["path"],
+            body=body.encode() if body is not None else None,
+            headers=probe.get("request_headers") or {},
+        )
         response = connection.getresponse()
         received = response.read(1024 * 1024)
     except (OSError, http.client.HTTPException) as exc:
@@ -154,7 +158,7 @@ def _stop(proc: subprocess.Popen[bytes], spec: dict[str, Any]) -> str:
         return f"exited by itself with code {proc.returncode} before the stop signal"
     if exit_spec["signal"] != "none":
         if os.name == "nt":
-            proc.send_signal(signal.CTRL_BREAK_EVENT)
+            proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         else:
             number = getattr(signal, exit_spec["signal"])
             if exit_spec.get("target") == "parent":
@@ -176,8 +180,15 @@ def main(spec: dict[str, Any]) -> int:
     os.makedirs(workdir, exist_ok=True)
     host = spec["host"]
     port = spec["port"] if spec["port"] is not None else _free_port(host)
-    values = {"app": spec["app"], "app_dir": app_dir, "host": host, "port": str(port),
-              "python": sys.executable, "workdir": workdir, **spec["axes"]}  # fmt: skip
+    values = {
+        "app": spec["app"],
+        "app_dir": app_dir,
+        "host": host,
+        "port": str(port),
+        "python": sys.executable,
+        "workdir": workdir,
+        **spec["axes"],
+    }
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update({"PYTHONPATH": app_dir, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"})
     env.update({k: _render(v, values) for k, v in spec["env"].items()})
@@ -186,8 +197,15 @@ def main(spec: dict[str, Any]) -> int:
     options: dict[str, Any] = {"start_new_session": True}
     if os.name == "nt":
         options = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                            cwd=workdir, stdin=subprocess.DEVNULL, **options)  # fmt: skip
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        **options,
+    )
     out = _Output(proc.stdout)
     results: list[tuple[str, bool, str]] = []
     problem, port = _wait_ready(proc, out, spec, host, port)
@@ -203,13 +221,18 @@ def main(spec: dict[str, Any]) -> int:
         if all(_log(check, out.text())[0] for check in spec["logs"]):
             break
         time.sleep(0.1)
-    logs = [(f"log: {c['description'] or c['pattern']}", *_log(c, out.text())) for c in spec["logs"]]
+    logs = [
+        (f"log: {c['description'] or c['pattern']}", *_log(c, out.text())) for c in spec["logs"]
+    ]
     stopped = _stop(proc, spec)
     out.thread.join(timeout=5)
     codes = spec["exit"]["codes"]
-    exit_ok = "before the stop signal" not in stopped and "killed" not in stopped and (
-        not codes or proc.returncode in codes)  # fmt: skip
-    results += logs + [("exit", exit_ok, stopped)]
+    exit_ok = (
+        "before the stop signal" not in stopped
+        and "killed" not in stopped
+        and (not codes or proc.returncode in codes)
+    )
+    results += [*logs, ("exit", exit_ok, stopped)]
     output = out.text()
     for name, ok, detail in results:
         print(f"== {'ok' if ok else 'FAILED'} {name}: {detail}", flush=True)
