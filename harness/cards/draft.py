@@ -162,6 +162,11 @@ def draft_card(card: CardText, given_id: str | None = None, now: str = "") -> Dr
     signatures, notes = derive_signatures(card)
     fixed, introduced = _claim(card, draft)
     python = card.pythons[0] if card.pythons else None
+    if python is None:
+        seen = re.search(r"lib/python(3\.\d+)/|\\Python3(\d+)\\", card.text)
+        if seen is not None:
+            python = seen.group(1) or f"3.{seen.group(2)}"
+            draft.guesses.append(Guess("matrix.python", python, "a path in the card's transcript"))
     draft.facts = {
         "format": SIDECAR_FORMAT,
         "card": card.source,
@@ -225,7 +230,12 @@ def _toml(
     out.append(f"versions = [{s(floor)}]")
     matrix: list[str] = []
     if python is not None:
-        matrix.append(f'# from the card: "Shows up under Python {python}"')
+        guessed = any(guess.field == "matrix.python" for guess in g)
+        matrix.append(
+            "# guessed: from a path in the card's transcript"
+            if guessed
+            else f'# from the card: "Shows up under Python {python}"'
+        )
         matrix.append(f"python = [{s(python)}]")
     if info.pins:
         g.append(Guess("pins", ", ".join(info.pins), "the app's imports (unpinned)"))

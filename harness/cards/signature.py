@@ -201,7 +201,8 @@ def _from_exception(kind: str, message: str, platforms: list[str], where: str) -
     short = kind.rsplit(".", 1)[-1]
     pattern = re.escape(kind) + (r":\s+" + _message_pattern(message) if message else r"\b")
     ident = _slug(f"{short} {' '.join(message.split()[:4])}")
-    return DraftSignature(ident, pattern, tuple(platforms), f"the card's {where}: {said}")
+    on = tuple(platforms) or ("linux", "macos", "windows")
+    return DraftSignature(ident, pattern, on, f"the card's {where}: {said}")
 
 
 def _translated(signature: DraftSignature, platforms: list[str]) -> list[DraftSignature]:
