@@ -391,9 +391,9 @@ def validate(draft: Draft) -> None:
     """Load the draft with the scenario loader in a scratch folder (a bug if it fails)."""
     with tempfile.TemporaryDirectory(prefix="card-draft-") as scratch:
         folder = Path(scratch)
-        (folder / f"{draft.module}.py").write_text(draft.app_source, encoding="utf-8")
+        write_text_atomic(folder / f"{draft.module}.py", draft.app_source, durable=False)
         path = folder / f"{draft.id}.toml"
-        path.write_text(draft.toml, encoding="utf-8")
+        write_text_atomic(path, draft.toml, durable=False)
         try:
             load_scenario(path)
         except ScenarioError as exc:

@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 from rich.console import Console
 from rich.markup import escape
 
+from harness.atomic import write_text_atomic
 from harness.cards.draft import Draft, draft_card, read_sidecar, write_draft
 from harness.cards.text import read_card
 from harness.cards.verify import default_platforms, verify
@@ -156,7 +157,7 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
         for cell in run.matched[:2]:
             script = script_for(cell, scenario)
             scripts_dir.mkdir(parents=True, exist_ok=True)
-            (scripts_dir / script.name).write_text(script.text, encoding="utf-8")
+            write_text_atomic(scripts_dir / script.name, script.text)
             scripts[cell_name(cell)] = script.name
     finished_at = utc_now()
     releases = [str(r.version) for r in harness.installable_releases(scenario.package)]
@@ -173,9 +174,7 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     summary = card_summary(verification, facts, finished_at, scripts)
     json_path, md_path = out / f"{scenario.id}.json", out / f"{scenario.id}.md"
     write_card_json(json_path, results, summary)
-    md_path.write_text(
-        render_markdown(summary, str(json_path), f"{scenario.id}/repro"), encoding="utf-8"
-    )
+    write_text_atomic(md_path, render_markdown(summary, str(json_path), f"{scenario.id}/repro"))
     console.print(
         f"Reproduced locally: [bold]{verification.reproduced}[/]; "
         f"claim: {escape(verification.verdict)}"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_text_atomic
 from harness.errors import UsageError
 from harness.platforms import WINDOWS, family
 from harness.results import CellResult
@@ -288,8 +289,6 @@ def write_scripts(
         except UsageError:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        from harness.atomic import write_text_atomic
-
         write_text_atomic(folder / script.name, script.text)
         written[cell_name(cell)] = script.name
     return written
