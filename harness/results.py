@@ -196,6 +196,7 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
     """What a report shows of a scenario when its file is not at hand."""
     return {
         "title": scenario.title,
+        "source": str(scenario.source),
         "description": scenario.description.strip(),
         "package": scenario.package,
         "platforms": sorted(scenario.platforms),

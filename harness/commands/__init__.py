@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from harness.commands import bisect, cache, gate, listing, plan, ranges, report, run, versions
+from harness.commands import (
+    bisect,
+    cache,
+    card,
+    gate,
+    listing,
+    plan,
+    ranges,
+    report,
+    repro,
+    run,
+    versions,
+)
 
 COMMANDS: tuple[ModuleType, ...] = (
     run,
@@ -23,4 +35,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     ranges,
     versions,
     cache,
+    card,
+    repro,
 )

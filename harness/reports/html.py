@@ -20,6 +20,7 @@ from harness.judge.classify import last_exception
 from harness.outcomes import Outcome, style_of
 from harness.reports.merge import FileRecord, MergedCell, version_key
 from harness.reports.model import Report, ScenarioReport
+from harness.reports.repro import FAILING, cell_name, write_scripts
 
 if TYPE_CHECKING:
     import jinja2
@@ -73,6 +74,8 @@ class Evidence:
     address: str | None
     checks: tuple[tuple[str, bool, str], ...]
     output_tail: str
+    #: The cell's name for `python -m harness repro` (failing cells only).
+    repro: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> Evidenc
         address=cell.address,
         checks=checks,
         output_tail=cell.output_tail,
+        repro=cell_name(cell) if cell.outcome in FAILING else "",
     )
 
 
@@ -158,7 +162,9 @@ def _outcome_order(outcome: str) -> int:
     return order.index(outcome) if outcome in order else len(order)
 
 
-def render_html(report: Report, title: str | None = None) -> str:
+def render_html(
+    report: Report, title: str | None = None, scripts: Mapping[str, str] | None = None
+) -> str:
     """The whole page as one string."""
     summary = report.summary()
     scenarios = [_scenario_view(s, i) for i, s in enumerate(report.scenarios)]
@@ -181,9 +187,14 @@ def render_html(report: Report, title: str | None = None) -> str:
         "filter_outcomes": sorted({c.outcome for c in cells}, key=_outcome_order),
         "filter_pythons": sorted({c.first.python for c in cells}, key=version_key),
         "filter_platforms": sorted({c.first.platform for c in cells}),
+        "scripts": dict(scripts or {}),
     }
     return _environment().get_template("report.html.j2").render(context)
 
 
 def write_html(path: Path, report: Report) -> None:
-    write_text_atomic(path, render_html(report))
+    """The page, and beside it `repro/` with a script per failing cell (known scenarios)."""
+    known = {s.id: s.scenario for s in report.scenarios if s.scenario is not None}
+    observed = [o.cell for c in report.cells for o in c.observations]
+    scripts = write_scripts(path.parent / "repro", observed, known) if known else {}
+    write_text_atomic(path, render_html(report, scripts=scripts))

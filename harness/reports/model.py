@@ -74,6 +74,8 @@ class ScenarioReport:
     columns: list[Column]
     grid: Grid
     signatures: dict[str, str] = field(default_factory=dict)
+    #: The scenario itself when its file was loaded (repro scripts need it).
+    scenario: Scenario | None = None
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -258,6 +260,7 @@ def _scenario_report(
             columns=columns,
             grid=grid,
             signatures={s.id: s.description for s in scenario.signatures},
+            scenario=scenario,
         )
     upstream = info.get("upstream") or {}
     return ScenarioReport(

@@ -40,6 +40,7 @@ RANKS: dict[str, int] = {
     "judge": 8,
     "engine": 9,
     "analyses": 10,
+    "cards": 10,
     "reports": 11,
     "commands": 12,
     "cli": 12,
