@@ -20,35 +20,18 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.atomic import write_text_atomic
-from harness.cards import toml_out
-from harness.cards.appinfo import AppInfo, analyse
+from harness.cards.appinfo import analyse
 from harness.cards.command import ServerCommand, find_invocation, parse_command
 from harness.cards.pycode import module_hint, reconstruct
-from harness.cards.signature import DraftSignature, derive_signatures
+from harness.cards.scenario_text import Guess, render_scenario
+from harness.cards.signature import derive_signatures
 from harness.cards.text import CardError, CardText, excerpt
 from harness.errors import ScenarioError
 from harness.scenario.loader import load_scenario
 
 SIDECAR = "card.json"
 SIDECAR_FORMAT = 1
-READY = r"Uvicorn running on https?://(?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_SHUTDOWN_WORDS = re.compile(r"KeyboardInterrupt|Aborted|CancelledError|shut ?down", re.I)
-_INTRODUCING = re.compile(
-    r"(?:typo from|introduced (?:by|in)|caused by|regression (?:from|in)|broke(?:n)? (?:by|in))"
-    r"\s+(https?://github\.com/[\w.-]+/[\w.-]+/(?:pull|commit)/\w+)",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Guess:
-    field: str
-    value: str
-    source: str
-
-    def line(self) -> str:
-        return f"{self.field} = {excerpt(self.value, 80)}  (guessed from {self.source})"
 
 
 @dataclass
@@ -147,12 +130,6 @@ def _app(card: CardText, command: ServerCommand, draft: Draft) -> tuple[str, str
     return module, source
 
 
-def _introducing_links(card: CardText) -> list[str]:
-    return list(
-        dict.fromkeys(m.group(1) for t in card.discussion for m in _INTRODUCING.finditer(t))
-    )
-
-
 def draft_card(card: CardText, given_id: str | None = None, now: str = "") -> Draft:
     """The draft for a card, validated by the scenario loader; CardError if impossible."""
     command, where = _command(card)
@@ -180,211 +157,12 @@ def draft_card(card: CardText, given_id: str | None = None, now: str = "") -> Dr
         "module": draft.module,
         "notes": notes,
     }
-    draft.toml = _toml(card, draft, command, where, info, signatures, fixed, introduced, python)
+    draft.toml = render_scenario(
+        card, draft.id, draft.guesses, command, where, info, signatures, fixed, introduced, python
+    )
     draft.facts["guesses"] = [g.__dict__ for g in draft.guesses]
     validate(draft)
     return draft
-
-
-def _toml(
-    card: CardText,
-    draft: Draft,
-    command: ServerCommand,
-    where: str,
-    info: AppInfo,
-    signatures: list[DraftSignature],
-    fixed: Version | None,
-    introduced: Version | None,
-    python: str | None,
-) -> str:
-    s = toml_out.string
-    g = draft.guesses
-    out: list[str] = [
-        toml_out.comment(
-            f"Drafted by `python -m harness card import` from the fix card {card.source}."
-        ),
-        "# Lines under a 'guessed:' comment were inferred, not stated by the card: check them.",
-        f"id = {s(draft.id)}",
-    ]
-    title = excerpt(card.what_broke, 120) or f"{card.repo or 'uvicorn'} issue {card.issue}"
-    out.append(f"title = {s(title)}")
-    description = " ".join(x for x in (card.what_broke, card.why_broke) if x)
-    out.append(f"description = {s(excerpt(description, 1500))}")
-    out.append('package = "uvicorn"')
-    out.append("")
-    out.append("[upstream]")
-    if card.repo and card.issue:
-        out.append(f"issue = {s(f'https://github.com/{card.repo}/issues/{card.issue}')}")
-    if card.fix_url:
-        out.append(f"fix = {s(card.fix_url)}")
-    links = _introducing_links(card)
-    if links:
-        out.append("# the card quotes this as the change that introduced the bug")
-        out.append(f"links = {toml_out.strings(links)}")
-    out += ["", "[defaults]"]
-    floor = "minors,>=0.12" if fixed is None or fixed >= Version("0.12.1") else "minors"
-    out.append(
-        "# guessed: the last patch of each minor series (before 0.12, uvicorn needs a "
-        "uvloop that today's resolution cannot start)"
-    )
-    out.append(f"versions = [{s(floor)}]")
-    matrix: list[str] = []
-    if python is not None:
-        guessed = any(guess.field == "matrix.python" for guess in g)
-        matrix.append(
-            "# guessed: from a path in the card's transcript"
-            if guessed
-            else f'# from the card: "Shows up under Python {python}"'
-        )
-        matrix.append(f"python = [{s(python)}]")
-    if info.pins:
-        g.append(Guess("pins", ", ".join(info.pins), "the app's imports (unpinned)"))
-        matrix.append("# guessed: the app's imports are resolved as of each release's date")
-        matrix.append('resolution = ["release-date"]')
-    if matrix:
-        out += ["", "[matrix]", *matrix]
-    if info.pins:
-        out.insert(
-            out.index('package = "uvicorn"') + 1,
-            "# guessed: from the app's imports\npins = " + toml_out.strings(info.pins),
-        )
-    out += ["", "[server]", f"app = {s(command.app)}"]
-    out.append(toml_out.comment(f"from the card's {where}: {command.typed}"))
-    for note in command.notes:
-        g.append(Guess("server.command", note, f"the card's {where}"))
-        out.append(toml_out.comment(f"guessed: {note}"))
-    out.append(f"command = {toml_out.strings(command.command)}")
-    if command.port == 0:
-        out.append("port = 0")
-    out.append(f"ready = {s(READY)}")
-    out += ["", "[limits]", "ready_s = 30", "probe_s = 10", "log_s = 20", ""]
-    out += _expectations(info, command, signatures, g)
-    out += _signatures(signatures, fixed, introduced, card, g)
-    if (
-        command.workers > 1
-        and signatures
-        and all(sig.platforms == ("windows",) for sig in signatures)
-    ):
-        reason = (
-            "Wine shares a listening socket between processes differently from Windows, so a "
-            "Windows-only failure of a multi-worker start-up cannot be checked under Wine"
-        )
-        g.append(
-            Guess(
-                "platform.windows-wine.unfaithful",
-                reason,
-                f"--workers {command.workers} with a Windows-only signature",
-            )
-        )
-        out += [
-            "",
-            f"# guessed: from --workers {command.workers} with a Windows-only signature",
-            "[platform.windows-wine]",
-            f"unfaithful = {s(reason)}",
-        ]
-    return "\n".join(out) + "\n"
-
-
-def _expectations(
-    info: AppInfo, command: ServerCommand, signatures: list[DraftSignature], g: list[Guess]
-) -> list[str]:
-    s = toml_out.string
-    out: list[str] = []
-    if info.plain_asgi:
-        why = "the app is a plain ASGI callable" + (" that sends this body" if info.body else "")
-        g.append(Guess("expect.http", f"GET / -> 200 {info.body or ''}".strip(), why))
-        out += [
-            f"# guessed: {why}",
-            "[[expect.http]]",
-            'id = "serves"',
-            'path = "/"',
-            "status = 200",
-        ]
-        if info.body is not None:
-            out.append(f"body = {s(info.body)}")
-    else:
-        g.append(Guess("expect.http", f"GET {info.path} -> any response", "the app's routes"))
-        out += [
-            "# guessed: a route the app declares; any complete response counts",
-            "[[expect.http]]",
-            'id = "serves"',
-            f"path = {s(info.path)}",
-        ]
-    if command.workers > 1:
-        n = command.workers
-        g.append(Guess("expect.log", f"{n} workers start", f"--workers {n}"))
-        out += [
-            "",
-            f"# guessed: --workers {n} starts {n} worker processes",
-            "[[expect.log]]",
-            f'description = "{n} distinct worker processes started"',
-            "pattern = 'Started server process \\[(\\d+)\\]'",
-            f"distinct_min = {n}",
-            "",
-            "[[expect.log]]",
-            f'description = "{n} workers completed start-up"',
-            "pattern = 'Application startup complete'",
-            f"min_count = {n}",
-        ]
-    about_stop = any(_SHUTDOWN_WORDS.search(sig.description) for sig in signatures)
-    codes = "[0]" if about_stop else "[]"
-    if not about_stop:
-        g.append(Guess("expect.exit.codes", "any", "the card is about a failure, not the stop"))
-    out += [
-        "",
-        "# guessed: Ctrl-C stops it"
-        + ("" if about_stop else "; its exit code is not the card's bug"),
-        "[expect.exit]",
-        'signal = "SIGINT"',
-        "within_s = 15",
-        f"codes = {codes}",
-    ]
-    return out
-
-
-def _signatures(
-    signatures: list[DraftSignature],
-    fixed: Version | None,
-    introduced: Version | None,
-    card: CardText,
-    g: list[Guess],
-) -> list[str]:
-    s = toml_out.string
-    out: list[str] = []
-    if not signatures:
-        g.append(Guess("signature", "the server does not serve", "no error text in the card"))
-        signatures = [
-            DraftSignature(
-                "does-not-serve",
-                "",
-                ("linux", "macos", "windows"),
-                "the server does not serve (the card has no error text)",
-                guess="no error text in the card",
-            )
-        ]
-    for signature in signatures:
-        out += [""]
-        if signature.guess:
-            if signature.pattern:
-                g.append(Guess(f"signature {signature.id}", signature.pattern, signature.guess))
-            out.append(toml_out.comment(f"guessed: {signature.guess}"))
-        out += [
-            "[[signature]]",
-            f"id = {s(signature.id)}",
-            f"description = {s(excerpt(signature.description, 300))}",
-        ]
-        if signature.pattern:
-            out.append(f"pattern = {s(signature.pattern)}")
-        else:
-            out.append('checks = ["serves"]')
-        out.append(f"platforms = {toml_out.strings(signature.platforms)}")
-        if fixed is not None:
-            out.append(f"fixed_in = {s(str(fixed))}")
-        if introduced is not None:
-            out.append(f"introduced_in = {s(str(introduced))}")
-    if fixed is None:
-        g.append(Guess("fixed_in", "none", "the card names no first fixed release"))
-    return out
 
 
 def validate(draft: Draft) -> None:

@@ -17,13 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packaging.version import Version
-from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.bisect import Edge, Mark, bisect, mark_of
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
-from harness.engine.pipeline import Harness
+from harness.engine.pipeline import Harness, Notify
 from harness.engine.progress import SilentProgress
 from harness.envs.index import Release
 from harness.envs.interpreters import PythonRequest
@@ -199,10 +197,10 @@ class _Oracle:
         request: PythonRequest,
         platform: str,
         ids: set[str],
-        console: Console,
+        notify: Notify,
     ) -> None:
         self.source, self.scenario, self.releases = source, scenario, releases
-        self.request, self.platform, self.ids, self.console = request, platform, ids, console
+        self.request, self.platform, self.ids, self.notify = request, platform, ids, notify
         self.results: dict[int, list[CellResult]] = {}
         #: The newest release found without a wheel for a wheel-only target (Wine):
         #: older ones are taken as untestable too, without a build each.
@@ -231,7 +229,7 @@ class _Oracle:
         if not batch:
             return marks
         names = ", ".join(str(self.releases[i].version) for i in batch)
-        self.console.print(f"{self.platform}: probing {escape(names)}", highlight=False)
+        self.notify(f"{self.platform}: probing {names}")
         groups = {index: self.cells(index) for index in batch}
         answers = iter(self.source.observe([c for i in batch for c in groups[i]], "bisect"))
         for index in batch:
@@ -241,10 +239,8 @@ class _Oracle:
             if "Wheels are required" in shown.reason and shown.outcome == Outcome.INSTALL_ERROR:
                 self.no_wheels = max(index, self.no_wheels or 0)
             detail = shown.signature or shown.fingerprint or shown.reason
-            self.console.print(
-                f"  {shown.version:<10} {marks[index].value:<4} {shown.outcome} "
-                f"({escape(detail[:80])})",
-                highlight=False,
+            self.notify(
+                f"  {shown.version:<10} {marks[index].value:<4} {shown.outcome} ({detail[:80]})"
             )
         return marks
 
@@ -279,7 +275,7 @@ def verify_platform(
     wanted: str | None,
     selector: str | None,
     bad: Version | None,
-    console: Console,
+    notify: Notify,
 ) -> PlatformRun:
     """Run the scenario on one target platform (see the module's docstring)."""
     target = next(t for t in harness.targets if t.platform == platform)
@@ -321,7 +317,7 @@ def verify_platform(
         run.cells = source.observe(cells, "selected")
         return run
     ids = {s.id for s in signatures}
-    oracle = _Oracle(source, scenario, usable, request, platform, ids, console)
+    oracle = _Oracle(source, scenario, usable, request, platform, ids, notify)
     free: set[int] = set()
     known: dict[int, Mark] = {}
     for index in range(len(usable)):
@@ -353,7 +349,7 @@ def verify(
     harness: Harness,
     scenario: Scenario,
     wanted: str | None,
-    console: Console,
+    notify: Notify,
     selector: str | None = None,
     bad: Version | None = None,
     reuse: bool = True,
@@ -361,7 +357,7 @@ def verify(
     """Verify on every target platform of `harness`, then judge every claim."""
     source = CellSource(harness, SilentProgress(), reuse=reuse)
     runs = [
-        verify_platform(harness, source, scenario, target.platform, wanted, selector, bad, console)
+        verify_platform(harness, source, scenario, target.platform, wanted, selector, bad, notify)
         for target in harness.targets
     ]
     cells = [cell for run in runs for cell in run.cells]

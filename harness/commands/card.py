@@ -149,7 +149,13 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     started_at = utc_now()
     console.print(f"verifying {scenario.id} on {', '.join(settings.platforms)}", highlight=False)
     verification = verify(
-        harness, scenario, wanted, console, args.versions, _bad(args.bad), reuse=not args.fresh
+        harness,
+        scenario,
+        wanted,
+        notifier(console),
+        args.versions,
+        _bad(args.bad),
+        reuse=not args.fresh,
     )
     out: Path = args.out
     scripts_dir = out / scenario.id / "repro"

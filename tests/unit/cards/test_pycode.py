@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.cards.pycode import module_hint, reconstruct, split_statements
+from harness.cards.pycode import module_hint, reconstruct
+from harness.cards.statements import split_statements
 from harness.cards.text import CardError
 
 SEED = (
