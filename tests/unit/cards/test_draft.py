@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -22,15 +21,8 @@ CARDS = ROOT / "tests" / "data" / "cards"
 
 
 def seed_folder() -> Path:
-    """The public seed cards: $HARNESS_SEEDS, else a `shared/seeds` beside the checkout
-    (CI lays shared/ beside the clone) or beside its parent (a worktree)."""
-    given = os.environ.get("HARNESS_SEEDS")
-    candidates = [Path(given)] if given else []
-    candidates += [ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds"]
-    for folder in candidates:
-        if (folder / "000_cce2fdfc833f76a0.txt").is_file():
-            return folder
-    pytest.fail("the seed cards are not found: set HARNESS_SEEDS to their folder")
+    """The two seed cards the project started from (copied from shared/seeds, whole)."""
+    return CARDS / "seeds"
 
 
 def _seed(name: str) -> Path:
