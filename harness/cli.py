@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
 
-from rich.console import Console
-from rich.markup import escape
-
 from harness.commands import COMMANDS
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
 from harness.procs.registry import REGISTRY
+from harness.reports.console import SafeConsole
+from harness.textsafety import escape
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,8 +47,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = SafeConsole(highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     atexit.register(REGISTRY.kill_everything)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -36,7 +36,6 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup
@@ -68,6 +67,7 @@ from harness.reports.bisect import render, summary_json
 from harness.results import CellResult, RunResults, write_results
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario, Signature
+from harness.textsafety import escape
 
 NAME = "bisect"
 HELP = "find the releases where a scenario's failure starts and stops"

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.clock import utc_now
 from harness.engine.executor import ExecutionReport
@@ -24,6 +23,7 @@ from harness.reports.outputs import ReportPaths, report_for_run, write_reports
 from harness.reports.terminal import render_matrix
 from harness.results import RunResults, describe_scenario, write_results
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 
 @dataclass

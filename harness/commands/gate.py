@@ -23,7 +23,6 @@ from pathlib import Path
 
 from packaging.version import Version
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.gate import judge_gate, says_conflict
 from harness.analyses.userdeps import (
@@ -61,6 +60,7 @@ from harness.reports.progress import make_progress
 from harness.results import RunResults, write_results
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "gate"
 HELP = "gate an upgrade: run the scenarios on a candidate release with your pins"

@@ -14,7 +14,6 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.commands.common import (
     add_report_outputs,
@@ -30,6 +29,7 @@ from harness.reports.terminal import render_matrix
 from harness.results import write_results
 from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "report"
 HELP = "merge results files; write HTML, JUnit and Markdown reports"

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.narrowing import narrow_run
 from harness.clock import utc_now
@@ -33,6 +32,7 @@ from harness.reports.progress import make_progress
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import RESOLUTIONS
 from harness.targets.registry import parse_platforms
+from harness.textsafety import escape
 
 NAME = "run"
 HELP = "run scenarios against server releases"

@@ -14,7 +14,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TypeVar
+
+from harness import patterns
+
+_T = TypeVar("_T")
 
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 HEAD_BYTES = 64 * 1024
@@ -31,7 +35,11 @@ _TRAILING_CR = re.compile(r"\r+$", re.MULTILINE)
 
 @dataclass
 class LineWatch:
-    """Live statistics of one pattern over the output's lines."""
+    """Live statistics of one pattern over the output's lines.
+
+    Matching is bounded (`harness.patterns`): a pattern that spends its budget
+    stops counting and says so in `failure`; the cell then ends as an error.
+    """
 
     pattern: re.Pattern[str]
     count: int = 0
@@ -39,19 +47,27 @@ class LineWatch:
     first: dict[str, str] | None = None
     #: The same pattern over a block of lines: no match there, none in any line.
     block: re.Pattern[str] | None = field(init=False, default=None)
+    budget: patterns.Budget = field(default_factory=patterns.Budget)
+    #: Why the pattern stopped being matched (it ran out of time), else None.
+    failure: str | None = None
 
     def __post_init__(self) -> None:
         if not _LINE_ONLY.search(self.pattern.pattern):
             self.block = re.compile(self.pattern.pattern, self.pattern.flags | re.MULTILINE)
 
     def may_match(self, lines: str) -> bool:
-        """False only when no line of `lines` ("\n"-separated) can match."""
-        return self.block is None or self.block.search(lines) is not None
+        """False only when no line of `lines` ("\n"-separated) can match (or the
+        pattern has failed)."""
+        if self.failure is not None:
+            return False
+        if self.block is None:
+            return True
+        return self._bounded(patterns.search, self.block, lines) is not None
 
     def feed(self, line: str) -> None:
         # Every match, not just the first: processes sharing a pipe interleave
         # their writes, so two messages can end up on one line.
-        matches = list(self.pattern.finditer(line))
+        matches = self._bounded(patterns.finditer, self.pattern, line) or []
         nonempty = [match for match in matches if match.group(0)]
         for match in nonempty or matches[:1]:  # an empty match counts once per line
             self.count += 1
@@ -61,6 +77,16 @@ class LineWatch:
                 value = match.group(1)
                 if value is not None:
                     self.distinct.add(value)
+
+    def _bounded(self, match: Callable[..., _T], pattern: re.Pattern[str], text: str) -> _T | None:
+        """`match(pattern, text)` on the watch's budget; None once it has failed."""
+        if self.failure is not None:
+            return None
+        try:
+            return match(pattern, text, "the server's output", self.budget)
+        except patterns.PatternTimeout as exc:
+            self.failure = str(exc)
+            return None
 
 
 class OutputCapture:
@@ -139,10 +165,16 @@ class OutputCapture:
             for watch in active:
                 watch.feed(line)
 
+    @property
+    def failure(self) -> str | None:
+        """Why a watched pattern stopped being matched (see `LineWatch.failure`)."""
+        return next((w.failure for w in self.watches if w.failure is not None), None)
+
     def wait_until(
         self, predicate: Callable[[], bool], timeout_s: float, stop: Callable[[], bool] = bool
     ) -> bool:
-        """Wait until `predicate()` holds (True), EOF or `stop()` or the deadline (False).
+        """Wait until `predicate()` holds (True), EOF or `stop()` or the deadline (False),
+        or until a watched pattern fails (its counts would never move again).
 
         `predicate` runs with the capture locked, so it sees consistent counts.
         `stop` is polled at least every 100 ms (e.g. process exit, cancellation).
@@ -153,7 +185,7 @@ class OutputCapture:
                 if predicate():
                     return True
                 remaining = deadline - time.monotonic()
-                if self.eof or remaining <= 0 or stop():
+                if self.eof or remaining <= 0 or stop() or self.failure is not None:
                     return predicate()
                 self._cond.wait(min(remaining, 0.1))
 

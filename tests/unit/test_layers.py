@@ -26,7 +26,17 @@ from tests.conftest import ROOT
 HARNESS = ROOT / "harness"
 
 FOUNDATION = frozenset(
-    {"harness", "errors", "outcomes", "atomic", "clock", "platforms", "httpx_import"}
+    {
+        "harness",
+        "errors",
+        "outcomes",
+        "atomic",
+        "clock",
+        "platforms",
+        "httpx_import",
+        "textsafety",
+        "patterns",
+    }
 )
 #: The first component under `harness.` -> its rank (the foundation is rank 0).
 RANKS: dict[str, int] = {
