@@ -24,6 +24,7 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.commands.conclusion import Finished, conclude, describe_run
+from harness.commands.output_paths import check_command_outputs
 from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
 from harness.judge.exit_codes import run_exit_code
@@ -130,6 +131,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--jobs must be at least 1")
     if not 1 <= args.repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {args.repeat}")
+    check_command_outputs(args)
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
     resolutions = parse_resolutions(args.resolution)
     settings = harness_settings(args)
@@ -167,7 +169,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
             console.print(escape(narrowed.note), highlight=False)
     command = ["python", "-m", "harness", *sys.argv[1:]]
     finished = Finished(harness, scenarios, report, started_at, command)
-    claims = conclude(console, finished, args.json, report_paths(args)).claims
+    conclusion = conclude(console, finished, args.json, report_paths(args))
+    conclusion.raise_problem(report.complete)
+    claims = conclusion.claims
     if args.shard is None:
         return run_exit_code(report.results, claims, report.complete)
     # A shard sees part of each claim's evidence: claims are judged when the shards'

@@ -23,6 +23,7 @@ from typing import Any
 from harness.engine.progress import ProgressSink
 from harness.engine.schedule import CostOrderedPool
 from harness.envs.cache import BuiltEnv, EnvCache, EnvSpec
+from harness.envs.nospace import out_of_space
 from harness.errors import EnvironmentBuildError
 from harness.judge.attempts import Attempt, combine, wants_retry
 from harness.judge.classify import Verdict, classify
@@ -322,11 +323,14 @@ def _judge(cell: Cell, observation: Observation) -> Verdict:
 
 
 def install_error(cell: Cell, spec: EnvSpec, exc: EnvironmentBuildError) -> CellResult:
+    """The cell of an environment that could not be built: `install-error`, or
+    `error` when the disk was full (the machine's fault, not the release's)."""
+    full = out_of_space(f"{exc}\n{exc.output_tail}")
     return CellResult(
         **_base_fields(cell),  # type: ignore[arg-type]
-        outcome=Outcome.INSTALL_ERROR,
+        outcome=Outcome.ERROR if full else Outcome.INSTALL_ERROR,
         expected=False,
-        reason=str(exc),
+        reason=f"out of disk space: {exc}" if full else str(exc),
         output_tail=output_tail(exc.output_tail),
         backend=spec.backend,
     )
