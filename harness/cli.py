@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness.commands import COMMANDS
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
@@ -23,7 +23,13 @@ from harness.textsafety import escape
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; our contract says 3."""
+    """argparse exits 2 on bad usage; our contract says 3.  Options are never
+    abbreviated: `--js` is not `--json` (the nox sessions read the options the
+    same way to decide which defaults to add)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
