@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.boundedread import SCENARIO_BYTES, FileRefused, read_text
 from harness.errors import ScenarioError, UnknownScenarioError
 from harness.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS, WINDOWS, family
 from harness.scenario.expectations import ID_RE, parse_address, parse_expect, parse_signatures
@@ -64,7 +65,9 @@ def load_scenario(path: Path) -> Scenario:
     """Parse one scenario file; raises `ScenarioError` naming the file and field."""
     source = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path, SCENARIO_BYTES))
+    except FileRefused as exc:
+        raise ScenarioError(source, "", str(exc)) from None
     except OSError as exc:
         raise ScenarioError(source, "", f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -36,6 +36,8 @@ FOUNDATION = frozenset(
         "httpx_import",
         "textsafety",
         "patterns",
+        "boundedread",
+        "schema_check",
     }
 )
 #: The first component under `harness.` -> its rank (the foundation is rank 0).
