@@ -24,6 +24,7 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.commands.conclusion import Finished, conclude, describe_run
+from harness.commands.confirm import MAX_CELLS, MAX_ESTIMATE_S, confirm_size
 from harness.commands.output_paths import check_command_outputs
 from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
@@ -109,6 +110,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run every narrowing cell now instead of reusing the cell cache",
     )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even a large selection without asking (see `confirm`: more than "
+        f"{MAX_CELLS} cells or {MAX_ESTIMATE_S / 3600:g} hours of estimated work)",
+    )
     add_harness_settings(parser)
 
 
@@ -157,6 +164,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
             f"({sum(cell.runnable for cell in cells)} of {planned} runnable)",
             highlight=False,
         )
+    confirm_size(cells, args.yes, console)
     started_at = utc_now()
     console.print(escape(describe_run(harness, cells, scenarios)), highlight=False)
     report = harness.execute(cells, make_progress(console))

@@ -16,6 +16,7 @@ from typing import Any
 from harness.boundedread import SCENARIO_BYTES, FileRefused, read_text
 from harness.errors import ScenarioError, UnknownScenarioError
 from harness.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS, WINDOWS, family
+from harness.scenario.bounds import check_bounds
 from harness.scenario.expectations import ID_RE, parse_address, parse_expect, parse_signatures
 from harness.scenario.expectations import require_loopback as _require_loopback
 from harness.scenario.hosts import command_host_problem, env_host_problem
@@ -121,7 +122,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     defaults.finish()
     top.finish()
 
-    return Scenario(
+    scenario = Scenario(
         id=scenario_id,
         title=title,
         description=description,
@@ -147,6 +148,8 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         exclusive=exclusive,
         unfaithful=unfaithful,
     )
+    check_bounds(scenario)
+    return scenario
 
 
 def _parse_upstream(table: Table) -> Upstream:
