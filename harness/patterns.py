@@ -27,7 +27,7 @@ from harness.errors import InfrastructureError
 #: The longest one match of a scenario's pattern may take.  Real patterns take
 #: microseconds to milliseconds on the bounded text they see (a line, an
 #: output tail); a worker stuck this long still lets Ctrl-C end the run at once.
-MATCH_TIMEOUT_S = 0.5
+MATCH_TIMEOUT_S = 0.25
 #: What one pattern may spend on all the lines of one server run's output.
 WATCH_BUDGET_S = 2.0
 

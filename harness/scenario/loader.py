@@ -317,9 +317,8 @@ def _refuse_public_hosts(table: Table, command: tuple[str, ...]) -> None:
     in_env = env_host_problem(table.string_map("env"))
     if in_env is not None:
         name, value = in_env
-        raise table.error(
-            f"env.{name}",
-            f"sets where the server listens: only loopback or {{host}}, not {value!r}",
+        raise table.table("env").error(
+            name, f"sets where the server listens: only loopback or exactly {{host}}, not {value!r}"
         )
 
 
