@@ -9,7 +9,8 @@ cache folder first:
 * usage errors (exit 3): an output that is a folder, lies inside a file, cannot
   be written, is the same file as another output, or is one of the inputs;
 * infrastructure errors (exit 2): the disk holding an output or the cache has
-  less than a few megabytes free.
+  less than a few megabytes free, or a file-size limit (`ulimit -f`) is too
+  small for a results file.
 
 At the end, a results file that still cannot be written (the disk filled up,
 a folder was replaced meanwhile) is written next to the cache instead, and
@@ -31,6 +32,8 @@ from harness.results import RunResults, write_results
 MIN_FREE_CACHE_BYTES = 32 * 1024 * 1024
 #: Free space below which an output folder cannot take a results file.
 MIN_FREE_OUTPUT_BYTES = 4 * 1024 * 1024
+#: A file-size limit (`ulimit -f`) below this could not take a large run's results.
+MIN_FILE_SIZE_LIMIT = 64 * 1024 * 1024
 #: Where results go when the requested path fails at the end: `<cache>/RESCUE_DIR/`.
 RESCUE_DIR = "rescued-results"
 
@@ -81,10 +84,26 @@ def _same(one: Path, other: Path) -> bool:
         return False
 
 
+def _check_file_size_limit() -> None:
+    """A process file-size limit small enough to fail the results at the end (exit 2)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows has no such limit
+        return
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY and soft < MIN_FILE_SIZE_LIMIT:
+        raise InfrastructureError(
+            f"the file-size limit (ulimit -f) allows files of {soft // 1024} KiB; results "
+            f"and reports need up to {MIN_FILE_SIZE_LIMIT // (1024 * 1024)} MiB"
+        )
+
+
 def check_outputs(outputs: Mapping[str, Path | None], inputs: Iterable[Path] = ()) -> None:
     """Before any work: every output writable, none the same file as another or
     as an input.  `outputs`: option -> path (None: not asked for)."""
     given = [(flag, path) for flag, path in outputs.items() if path is not None]
+    if given:
+        _check_file_size_limit()
     for flag, path in given:
         _check_writable(flag, path)
     for index, (flag, path) in enumerate(given):
