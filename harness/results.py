@@ -272,6 +272,11 @@ def write_results(path: Path, results: RunResults) -> None:
     write_text_atomic(path, json.dumps(results.to_json(), indent=2) + "\n")
 
 
+def _not_json(name: str) -> None:
+    """`NaN` and `Infinity` are Python's JSON extensions, not JSON: refused."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 @functools.cache
 def _validator() -> Validator:
     return Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
@@ -282,7 +287,7 @@ def load_results(path: Path) -> RunResults:
     is a `ResultsFormatError` naming the file and the first bad field (exit 3)."""
     source = str(path)
     try:
-        data = json.loads(read_text(path, RESULTS_BYTES))
+        data = json.loads(read_text(path, RESULTS_BYTES), parse_constant=_not_json)
     except FileRefused as exc:
         raise ResultsFormatError(f"{source}: {exc}") from None
     except OSError as exc:
