@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.scenario.links import link_problem
 from tests.security.conftest import (
     HostileRun,
     cell,
@@ -60,10 +59,17 @@ def _toml(link: str, field: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "link", ["https://github.com/Kludex/uvicorn/pull/1", "http://x.test/a?b=c#d"]
+    "link", ["https://github.com/Kludex/uvicorn/pull/1", "HTTP://x.test/a?b=c#d"]
 )
-def test_plain_http_links_are_kept(link: str) -> None:
-    assert link_problem(link) is None
+def test_plain_http_links_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
+) -> None:
+    text = scenario_text("s", "hello:app", BODY) + f'\n[upstream]\nissue = "{link}"\n'
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "s.toml").write_text(text, encoding="utf-8")
+    assert main(["list", "--scenarios-dir", str(folder)]) == 0
+    assert link in capsys.readouterr().out
 
 
 def test_report_drops_hostile_links_from_results_files(

@@ -3,22 +3,35 @@ for a fraction of a second after it started."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import HostileRun, harness, one_error_line, scenario_text
+from harness.cli import main
+from tests.security.conftest import HostileRun, scenario_text
 
 BODY = '\n[[expect.http]]\npath = "/"\nstatus = 200\n'
 LAUNCH = '["python", "{app_dir}/launch.py", "run", "{app}", "HOST", "port={port}"]'
 
 
-def _list(tmp_path: Path, text: str) -> tuple[int, str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    (folder / "s.toml").write_text(text, encoding="utf-8")
-    cli = harness(["list", "--scenarios-dir", str(folder)])
-    return cli.code, (one_error_line(cli) if cli.code else cli.stdout)
+@pytest.fixture
+def list_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[[str], tuple[int, str]]:
+    """`list` a folder holding one scenario: (exit code, its one error line or the listing)."""
+
+    def run(text: str) -> tuple[int, str]:
+        folder = tmp_path / "scenarios"
+        folder.mkdir(exist_ok=True)
+        (folder / "s.toml").write_text(text, encoding="utf-8")
+        code = main(["list", "--scenarios-dir", str(folder)])
+        captured = capsys.readouterr()
+        if code:
+            assert len(captured.err.strip().splitlines()) == 1, captured.err
+        return code, captured.err if code else captured.out
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -34,8 +47,10 @@ def _list(tmp_path: Path, text: str) -> tuple[int, str]:
         ('GUNICORN_CMD_ARGS = "--bind 0.0.0.0:8000"', "server.env.GUNICORN_CMD_ARGS"),
     ],
 )
-def test_a_host_in_the_environment_is_refused(tmp_path: Path, env: str, field: str) -> None:
-    code, line = _list(tmp_path, scenario_text("s", "hello:app", f"env = {{{env}}}\n" + BODY))
+def test_a_host_in_the_environment_is_refused(
+    list_scenario: Callable[[str], tuple[int, str]], env: str, field: str
+) -> None:
+    code, line = list_scenario(scenario_text("s", "hello:app", f"env = {{{env}}}\n" + BODY))
     assert code == 3
     assert f"{field}: sets where the server listens" in line
 
@@ -50,9 +65,11 @@ def test_a_host_in_the_environment_is_refused(tmp_path: Path, env: str, field: s
         ('"host=127.0.0.1.nip.io"', 4),
     ],
 )
-def test_a_host_given_to_the_launcher_is_refused(tmp_path: Path, argument: str, index: int) -> None:
+def test_a_host_given_to_the_launcher_is_refused(
+    list_scenario: Callable[[str], tuple[int, str]], argument: str, index: int
+) -> None:
     command = LAUNCH.replace('"HOST"', argument)
-    code, line = _list(tmp_path, scenario_text("s", "reference:app", BODY, command=command))
+    code, line = list_scenario(scenario_text("s", "reference:app", BODY, command=command))
     assert code == 3
     assert f"server.command[{index}]: servers may only listen on loopback" in line
 
@@ -61,15 +78,19 @@ def test_a_host_given_to_the_launcher_is_refused(tmp_path: Path, argument: str, 
     "host",
     ['"--host", "::1"', '"--host", "[::1]"', '"--host", "::ffff:127.0.0.1"', '"-h", "localhost"'],
 )
-def test_loopback_in_any_spelling_is_accepted(tmp_path: Path, host: str) -> None:
+def test_loopback_in_any_spelling_is_accepted(
+    list_scenario: Callable[[str], tuple[int, str]], host: str
+) -> None:
     command = f'["uvicorn", "{{app}}", {host}, "--port", "{{port}}"]'
-    code, _ = _list(tmp_path, scenario_text("s", "hello:app", BODY, command=command))
+    code, _ = list_scenario(scenario_text("s", "hello:app", BODY, command=command))
     assert code == 0
 
 
-def test_loopback_in_the_environment_is_accepted(tmp_path: Path) -> None:
+def test_loopback_in_the_environment_is_accepted(
+    list_scenario: Callable[[str], tuple[int, str]],
+) -> None:
     text = scenario_text("s", "hello:app", 'env = {UVICORN_HOST = "{host}"}\n' + BODY)
-    assert _list(tmp_path, text)[0] == 0
+    assert list_scenario(text)[0] == 0
 
 
 @pytest.mark.e2e

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.commands import output_paths
 from tests.conftest import ROOT
 from tests.security.conftest import (
     VERSION,
@@ -126,6 +125,6 @@ def test_results_are_rescued_when_their_folder_goes_away(
     assert cli.code == 3, cli.output
     line = one_error_line(cli)
     rescued = Path(line.rsplit("the results were written to ", 1)[1].split(" instead")[0])
-    assert rescued.parent == security_cache.resolve() / output_paths.RESCUE_DIR
+    assert rescued.parent == security_cache.resolve() / "rescued-results"
     assert json.loads(rescued.read_text())["cells"][0]["outcome"] == "pass"
     assert f"results: {rescued}" in " ".join(cli.stdout.split())

@@ -13,10 +13,17 @@ import jsonschema
 import pytest
 
 from harness.cli import main
-from harness.results import SCHEMA_FILE
+from tests.conftest import ROOT
 from tests.security.conftest import HostileRun, harness, results
 
-SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+SCHEMA_FILE = ROOT / "harness" / "results.schema.json"
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    """The published results format (a JSON Schema, draft 2020-12)."""
+    loaded: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _nested(depth: int) -> Any:
@@ -86,9 +93,11 @@ SCHEMA_MATTERS = [case for case in MALFORMED if case[0] != ("bisect",)]
 
 
 @pytest.mark.parametrize(("where", "value", "named"), SCHEMA_MATTERS)
-def test_the_published_schema_refuses_the_same_files(where: Any, value: Any, named: str) -> None:
+def test_the_published_schema_refuses_the_same_files(
+    schema: dict[str, Any], where: Any, value: Any, named: str
+) -> None:
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(_mutated(where, value), SCHEMA)
+        jsonschema.validate(_mutated(where, value), schema)
 
 
 @pytest.mark.parametrize(
@@ -107,14 +116,20 @@ def test_what_json_schema_cannot_say_is_refused_too(
     assert code == 3 and named in err
 
 
-def test_the_schema_is_a_valid_json_schema_and_accepts_a_valid_file() -> None:
-    jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    jsonschema.validate(results(), SCHEMA)
+def test_the_schema_is_a_valid_json_schema_and_accepts_a_valid_file(
+    schema: dict[str, Any],
+) -> None:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(results(), schema)
 
 
 @pytest.mark.e2e
 def test_every_file_the_harness_writes_validates(
-    hostile_run: HostileRun, tmp_path: Path, security_cache: Path, python_minor: str
+    schema: dict[str, Any],
+    hostile_run: HostileRun,
+    tmp_path: Path,
+    security_cache: Path,
+    python_minor: str,
 ) -> None:
     """run (the hostile run), report --json, gate and bisect: real files, checked
     with a full validator against the published schema."""
@@ -137,6 +152,6 @@ def test_every_file_the_harness_writes_validates(
     written.append(tmp_path / "bisect.json")
     for path in written:
         data = json.loads(path.read_text(encoding="utf-8"))
-        jsonschema.validate(data, SCHEMA)
+        jsonschema.validate(data, schema)
         assert copy.deepcopy(data) == data
     assert "bisect" in json.loads((tmp_path / "bisect.json").read_text())
