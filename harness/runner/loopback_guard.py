@@ -25,7 +25,7 @@ from harness.runner.ports import is_loopback, listening_sockets
 from harness.runner.sockets import Listening, listening_table, socket_inodes
 
 #: Between two looks at the listening sockets, on Linux and elsewhere.
-INTERVAL_S = 0.02
+INTERVAL_S = 0.05
 SLOW_INTERVAL_S = 0.2
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from harness.analyses.userdeps import DependencyFileError, read_requirements
 from harness.cli import main
+from tests.security.conftest import harness
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 
@@ -51,15 +52,16 @@ def test_a_secret_line_in_the_project_shows_only_a_short_prefix(
     assert SECRET not in output and "ACCESS_KEY" not in output
 
 
-def test_the_environment_given_on_the_command_line_is_not_echoed(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_environment_given_on_the_command_line_is_not_echoed() -> None:
     """Even a file the user names itself: its lines are not requirements, and
-    nothing of them is printed beyond a name-like prefix."""
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    code, output = _gate(capsys, "--requirements", "/proc/self/environ")
-    assert code == 3
-    assert SECRET not in output
+    nothing of them is printed beyond a name-like prefix.  (A new process: its
+    /proc/self/environ holds the secret it was started with.)"""
+    cli = harness(
+        ["gate", "--candidate", "uvicorn==0.30.6", "--requirements", "/proc/self/environ"],
+        env={"AWS_SECRET_ACCESS_KEY": SECRET},  # the file is one line: every variable
+    )
+    assert cli.code == 3, cli.output
+    assert SECRET not in cli.output and "not a requirement" in cli.stderr
 
 
 @pytest.mark.parametrize(
