@@ -146,7 +146,7 @@ def start(
         guard.watch(process, token)
     endpoint.release()
     assert process.stdout is not None
-    capture = OutputCapture(process.stdout, patterns).start()
+    capture = OutputCapture(process.stdout, patterns, cancel=cancel).start()
     offset = 1 if spec.ready_pattern is not None else 0
     return Launched(
         scenario=scenario,

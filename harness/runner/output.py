@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TypeVar
 
+import regex
+
 from harness import patterns
 
 _T = TypeVar("_T")
@@ -64,10 +66,14 @@ class LineWatch:
             return True
         return self._bounded(patterns.search, self.block, lines) is not None
 
-    def feed(self, line: str) -> None:
-        # Every match, not just the first: processes sharing a pipe interleave
-        # their writes, so two messages can end up on one line.
-        matches = self._bounded(patterns.finditer, self.pattern, line) or []
+    def scan(self, line: str) -> list[regex.Match[str]]:
+        """Every match in one line (bounded); `record` them.  Every match, not just
+        the first: processes sharing a pipe interleave their writes, so two
+        messages can end up on one line."""
+        return self._bounded(patterns.finditer, self.pattern, line) or []
+
+    def record(self, matches: Sequence[regex.Match[str]]) -> None:
+        """Count one line's matches (called with the capture locked)."""
         nonempty = [match for match in matches if match.group(0)]
         for match in nonempty or matches[:1]:  # an empty match counts once per line
             self.count += 1
@@ -98,7 +104,9 @@ class OutputCapture:
         patterns: Sequence[re.Pattern[str]] = (),
         head_bytes: int = HEAD_BYTES,
         tail_bytes: int = TAIL_BYTES,
+        cancel: threading.Event | None = None,
     ) -> None:
+        """`cancel`: once set (Ctrl-C), lines are no longer matched, only drained."""
         self._stream = stream
         self.watches = [LineWatch(pattern) for pattern in patterns]
         self._head = bytearray()
@@ -109,6 +117,7 @@ class OutputCapture:
         self.total_bytes = 0
         self.eof = False
         self._cond = threading.Condition()
+        self._cancel = cancel or threading.Event()
         self._thread = threading.Thread(target=self._read_loop, name="output-capture", daemon=True)
 
     def start(self) -> OutputCapture:
@@ -127,13 +136,16 @@ class OutputCapture:
             pass
         finally:
             with self._cond:
-                if self._partial:
-                    self._feed_lines(bytes(self._partial))
-                    self._partial.clear()
+                rest = bytes(self._partial)
+                self._partial.clear()
+            if rest:
+                self._feed_lines(rest)
+            with self._cond:
                 self.eof = True
                 self._cond.notify_all()
 
     def _ingest(self, chunk: bytes) -> None:
+        lines = b""
         with self._cond:
             self.total_bytes += len(chunk)
             if len(self._head) < self._head_bytes:
@@ -145,25 +157,35 @@ class OutputCapture:
                 self._partial += chunk
                 end = self._partial.rfind(b"\n")
                 if end >= 0:
-                    self._feed_lines(bytes(self._partial[:end]))
+                    lines = bytes(self._partial[:end])
                     del self._partial[: end + 1]
                 if len(self._partial) > MAX_LINE:
                     del self._partial[: len(self._partial) - MAX_LINE]
             self._cond.notify_all()
+        if lines:
+            self._feed_lines(lines)
 
     def _feed_lines(self, raw: bytes) -> None:
         """Complete lines, "\n"-separated: cleaned as one block, and only split
         into lines for the watches that can match somewhere in it (a flood of
-        unrelated output costs a few regex scans per chunk, not one per line)."""
+        unrelated output costs a few regex scans per chunk, not one per line).
+
+        Patterns are matched without the lock (a slow one must not hold up the
+        waiters), watch after watch, and each watch's counts are updated under it."""
         text = _ANSI.sub(b"", raw).decode("utf-8", errors="replace")
         text = _TRAILING_CR.sub("", text)
-        active = [watch for watch in self.watches if watch.may_match(text)]
-        if not active:
-            return
-        for line in text.split("\n"):
-            line = line[:MAX_LINE]
-            for watch in active:
-                watch.feed(line)
+        lines: list[str] | None = None
+        for watch in self.watches:
+            if self._cancel.is_set():
+                return
+            found: list[list[regex.Match[str]]] = []
+            if watch.may_match(text):
+                lines = lines if lines is not None else text.split("\n")
+                found = [watch.scan(line[:MAX_LINE]) for line in lines]
+            with self._cond:
+                for matches in found:
+                    watch.record(matches)
+                self._cond.notify_all()
 
     @property
     def failure(self) -> str | None:

@@ -60,10 +60,12 @@ def test_every_cell_ended_within_its_limits(hostile_run: HostileRun) -> None:
 def test_ctrl_c_ends_the_run_within_a_second(
     tmp_path: Path, security_cache: Path, python_minor: str
 ) -> None:
-    """The app prints the backtracking line every 20 ms; SIGINT arrives while the
-    harness is matching it, and the run still ends at once with exit 130."""
-    body = "\n[[expect.http]]\npath = \"/\"\nstatus = 200\n\n[[expect.log]]\npattern = '^(a|a)+$'\n"
-    body += "min_count = 1000\n\n[[signature]]\nid = 'slow'\npattern = '^(a|a)+$'\n"
+    """The app prints the backtracking line every 20 ms and twelve log checks match
+    it, one after another, each until its deadline (3 s of matching in all);
+    SIGINT arrives in the middle, and the run still ends at once with exit 130."""
+    checks = "\n[[expect.log]]\npattern = '^(a|a)+$'\n" * 12
+    body = '\n[[expect.http]]\npath = "/"\nstatus = 200\n' + checks
+    body += "\n[[signature]]\nid = 'slow'\npattern = '^(a|a)+$'\n"
     folder = write_scenarios(
         tmp_path / "scenarios", {"flood": scenario_text("flood", "backtrack_flood:app", body)}
     )
@@ -81,7 +83,7 @@ def test_ctrl_c_ends_the_run_within_a_second(
         seen.append(line)
         if "running 1 cell(s)" in line:
             break
-    time.sleep(0.6)  # the server is up and printing; the matcher is busy
+    time.sleep(1.2)  # the server is up and printing; the matcher is busy
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     try:

@@ -104,3 +104,15 @@ def test_a_pattern_out_of_time_stops_counting_and_ends_waits() -> None:
     assert capture.watches[0].failure is not None
     assert capture.failure is not None and "/^(a|a)+$/" in capture.failure
     assert capture.wait_until(lambda: capture.watches[0].count > 0, 60) is False
+
+
+def test_a_cancelled_capture_only_drains() -> None:
+    """After Ctrl-C nothing is matched any more: the pipe is drained at once,
+    however slow the scenario's patterns would be."""
+    cancel = threading.Event()
+    cancel.set()
+    stream = io.BytesIO(b"".join(b"a" * 40 + b"!\n" for _ in range(50)))
+    capture = OutputCapture(stream, [re.compile(r"^(a|a)+$")] * 12, cancel=cancel).start()
+    assert capture.join(1.0)
+    assert all(watch.count == 0 and watch.failure is None for watch in capture.watches)
+    assert capture.text().count("!") == 50
