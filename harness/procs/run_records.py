@@ -44,6 +44,7 @@ import psutil
 
 import harness
 from harness.atomic import write_text_atomic
+from harness.boundedread import MIB, read_text
 from harness.clock import utc_now
 from harness.errors import InfrastructureError
 from harness.procs.registry import (
@@ -95,10 +96,8 @@ class RunRecord:
     def load(cls, path: Path) -> RunRecord | None:
         """The record, or None when it is unreadable or its run id is not a plain name."""
         try:
-            if path.stat().st_size > 1024 * 1024:
-                return None
-            record = cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, RecursionError):
+            record = cls(**json.loads(read_text(path, MIB)))
+        except (OSError, ValueError, TypeError, RecursionError):  # FileRefused is a ValueError
             return None
         if not isinstance(record.run_id, str) or not _SAFE_RUN_ID.fullmatch(record.run_id):
             return None

@@ -131,3 +131,10 @@ def test_a_live_run_with_a_forged_start_time_is_left_alone(tmp_path: Path) -> No
     finally:
         marked.kill()
         marked.wait()
+
+
+def test_a_fifo_in_the_runs_folder_does_not_hang_recovery(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    os.mkfifo(runs / "stuck.json")
+    assert recover_stale_runs(runs) == ["removed an unreadable run record stuck.json"]
