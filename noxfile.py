@@ -14,9 +14,11 @@ is the session's exit code, so CI can tell a regression from a broken index.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nox
@@ -47,16 +49,36 @@ def _harness(session: nox.Session, command: str, *args: str, cwd: Path = ROOT) -
         raise SystemExit(code)
 
 
+def with_defaults(args: Sequence[str], defaults: Mapping[str, Path]) -> list[str]:
+    """`args` plus `--OPTION DEFAULT` for each default option `args` does not give.
+
+    The options are parsed the way the harness parses them (`--json PATH` and
+    `--json=PATH` alike, no abbreviations, nothing after `--`), so a path the
+    user gave is never overridden by a default appended after it.
+    """
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for option in defaults:
+        parser.add_argument(option)
+    try:
+        given, _ = parser.parse_known_args(list(args))
+    except SystemExit:  # `--json` without a value: let the harness say so
+        return list(args)
+    extra = [
+        item
+        for option, default in defaults.items()
+        if getattr(given, option.lstrip("-").replace("-", "_")) is None
+        for item in (option, str(default))
+    ]
+    return list(args) + extra
+
+
 @nox.session
 def regress(session: nox.Session) -> None:
     """The main job: built-in scenarios x default versions x found interpreters."""
     session.install(".")
-    args = list(session.posargs)
-    if "--json" not in args:
-        args += ["--json", str(ROOT / "reports" / "results.json")]
-    if "--html" not in args:
-        args += ["--html", str(ROOT / "reports" / "index.html")]
-    _harness(session, "run", *args)
+    reports = ROOT / "reports"
+    defaults = {"--json": reports / "results.json", "--html": reports / "index.html"}
+    _harness(session, "run", *with_defaults(session.posargs, defaults))
 
 
 @nox.session
@@ -82,9 +104,7 @@ def bisect(session: nox.Session) -> None:
     if not session.posargs:
         session.error("usage: nox -s bisect -- SCENARIO [--python X.Y] [--versions RANGE] ...")
     session.install(".")
-    args = list(session.posargs)
-    if "--json" not in args:
-        args += ["--json", str(ROOT / "reports" / "bisect.json")]
+    args = with_defaults(session.posargs, {"--json": ROOT / "reports" / "bisect.json"})
     _harness(session, "bisect", *args)
 
 

@@ -13,18 +13,23 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import NoReturn
-
-from rich.console import Console
-from rich.markup import escape
+from typing import Any, NoReturn
 
 from harness.commands import COMMANDS
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
 from harness.procs.registry import REGISTRY
+from harness.reports.console import SafeConsole
+from harness.textsafety import escape
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; our contract says 3."""
+    """argparse exits 2 on bad usage; our contract says 3.  Options are never
+    abbreviated: `--js` is not `--json` (the nox sessions read the options the
+    same way to decide which defaults to add)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -48,8 +53,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = SafeConsole(highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     atexit.register(REGISTRY.kill_everything)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -10,6 +10,7 @@ and `scenarios` (title, upstream links and signatures of each scenario run).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,13 +21,39 @@ from packaging.version import InvalidVersion, Version
 
 from harness import __version__
 from harness.atomic import write_text_atomic
+from harness.boundedread import RESULTS_BYTES, FileRefused, read_text
 from harness.errors import ResultsFormatError
 from harness.outcomes import Outcome
 from harness.plan.cells import CellKey, cell_key
 from harness.scenario.model import Scenario
+from harness.schema_check import SchemaViolation, Validator
 
 SCHEMA = 1
 OUTPUT_TAIL_CHARS = 12_000
+#: Evidence a cell may carry into any report, whatever a results file holds:
+#: characters of a reason or a check's detail, and checks and attempts kept.
+TEXT_CHARS = 2_000
+MAX_CHECKS = 200
+MAX_ATTEMPTS = 200
+#: The published format (docs/reports.md); every file is checked against it.
+SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
+
+
+def clip(text: str, limit: int = TEXT_CHARS) -> str:
+    """At most `limit` characters, marked where cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(records: Sequence[Mapping[str, Any]], limit: int) -> tuple[Mapping[str, Any], ...]:
+    """At most `limit` records, each with its texts clipped (its output tail as a tail)."""
+    kept = []
+    for record in records[:limit]:
+        bounded = dict(record)
+        for key, value in record.items():
+            if isinstance(value, str):
+                bounded[key] = output_tail(value) if key == "output_tail" else clip(value)
+        kept.append(bounded)
+    return tuple(kept)
 
 
 def output_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
@@ -81,6 +108,11 @@ class CellResult:
     def __post_init__(self) -> None:
         # Callers may pass an outcome's name; the record always holds the member.
         object.__setattr__(self, "outcome", Outcome(self.outcome))
+        # Bounded evidence in every report, however much a server printed or a file holds.
+        object.__setattr__(self, "output_tail", output_tail(self.output_tail))
+        object.__setattr__(self, "reason", clip(self.reason))
+        object.__setattr__(self, "checks", _bounded(self.checks, MAX_CHECKS))
+        object.__setattr__(self, "attempts", _bounded(self.attempts, MAX_ATTEMPTS))
 
     @property
     def key(self) -> CellKey:
@@ -241,24 +273,43 @@ def write_results(path: Path, results: RunResults) -> None:
     write_text_atomic(path, json.dumps(results.to_json(), indent=2) + "\n")
 
 
+def _not_json(name: str) -> None:
+    """`NaN` and `Infinity` are Python's JSON extensions, not JSON: refused."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+@functools.cache
+def _validator() -> Validator:
+    return Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
 def load_results(path: Path) -> RunResults:
+    """Read a results file strictly (`harness/results.schema.json`): anything else
+    is a `ResultsFormatError` naming the file and the first bad field (exit 3)."""
     source = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, RESULTS_BYTES), parse_constant=_not_json)
+    except FileRefused as exc:
+        raise ResultsFormatError(f"{source}: {exc}") from None
     except OSError as exc:
         raise ResultsFormatError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise ResultsFormatError(f"{source}: not valid JSON (nested too deeply)") from None
     except ValueError as exc:
         raise ResultsFormatError(f"{source}: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or "schema" not in data:
         raise ResultsFormatError(f"{source}: not a harness results file (no 'schema')")
-    if data["schema"] != SCHEMA:
+    schema = data["schema"]
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema != SCHEMA:
         raise ResultsFormatError(
             f"{source}: results schema {data['schema']!r} is not supported "
             f"(this harness reads schema {SCHEMA})"
         )
-    cells = data.get("cells")
-    if not isinstance(cells, list):
-        raise ResultsFormatError(f"{source}: 'cells' must be a list")
+    try:
+        _validator().check(data)
+    except SchemaViolation as exc:
+        raise ResultsFormatError(f"{source}: {exc}") from None
+    cells = data["cells"]
     return RunResults(
         cells=[CellResult.from_json(cell, source) for cell in cells],
         claims=list(data.get("claims") or []),

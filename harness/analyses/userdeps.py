@@ -9,11 +9,16 @@ their requirements file, `pyproject.toml` or `uv.lock` for two things:
   *constraints*: a pin only takes effect if the candidate pulls that package in.
 
 Each reader returns the same `UserDeps` value; a file it cannot read is a
-usage error naming the file and line.
+usage error naming the file and line.  The files are someone else's (a
+Dependabot branch, a contributor's change), and CI logs are often public: a
+message never quotes more of a line than a short prefix (`textsafety.excerpt`),
+and a `-r`/`-c` include must stay inside the folder of the file given on the
+command line (`-r /proc/self/environ` would otherwise print the environment).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +29,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from harness.boundedread import DEPENDENCY_BYTES, FileRefused, read_text
 from harness.errors import UsageError
+from harness.textsafety import excerpt, visible
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,6 +46,8 @@ _OPTIONS_WITH_VALUE = frozenset(
     }
 )  # fmt: skip
 _FLAG_OPTIONS = frozenset({"--pre", "--no-index", "--prefer-binary", "--require-hashes"})
+#: The user-info part of a URL (`https://user:token@host`): never shown.
+_CREDENTIALS = re.compile(r"//[^/@\s]*@")
 
 
 class DependencyFileError(UsageError):
@@ -175,22 +184,41 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def read_requirements(path: Path) -> UserDeps:
-    """A pip requirements file, following `-r` and `-c` includes (relative to each file)."""
+    """A pip requirements file, following `-r` and `-c` includes (relative to each
+    file, inside the folder of `path`)."""
     deps = UserDeps(source=str(path))
-    _read_requirements(path, deps, seen=set())
+    _read_requirements(path, deps, seen=set(), root=path.resolve().parent)
     return deps
 
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path, DEPENDENCY_BYTES)
+    except FileRefused as exc:
+        raise DependencyFileError(f"{path}: {exc}") from None
     except OSError as exc:
         raise DependencyFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise DependencyFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
-def _read_requirements(path: Path, deps: UserDeps, seen: set[Path]) -> None:
+def _location(text: str) -> str:
+    """A path or URL a note names: credentials (`//user:token@`) removed, bounded."""
+    return visible(_CREDENTIALS.sub("//", text))[:120]
+
+
+def _included(path: Path, where: str, option: str, name: str, root: Path) -> Path:
+    """The file a `-r`/`-c` line names, refused when it leaves the project folder."""
+    target = path.parent / name
+    if not target.resolve().is_relative_to(root):
+        raise DependencyFileError(
+            f"{where}: {option} {visible(name[:100])}: an included file must be inside {root} "
+            "(give it on the command line instead)"
+        )
+    return target
+
+
+def _read_requirements(path: Path, deps: UserDeps, seen: set[Path], root: Path) -> None:
     resolved = path.resolve()
     if resolved in seen:
         return  # an include cycle: each file once
@@ -204,10 +232,10 @@ def _read_requirements(path: Path, deps: UserDeps, seen: set[Path]) -> None:
         if head in ("-r", "--requirement", "-c", "--constraint"):
             if not rest:
                 raise DependencyFileError(f"{where}: {head} needs a file name")
-            _read_requirements(path.parent / rest, deps, seen)
+            _read_requirements(_included(path, where, head, rest, root), deps, seen, root)
             continue
         if head in ("-e", "--editable"):
-            deps.notes.append(f"{where}: editable requirement {rest!r} left out")
+            deps.notes.append(f"{where}: editable requirement {_location(rest)!r} left out")
             continue
         if head in _OPTIONS_WITH_VALUE or head in _FLAG_OPTIONS:
             if head not in ("--hash", "--require-hashes"):
@@ -216,16 +244,18 @@ def _read_requirements(path: Path, deps: UserDeps, seen: set[Path]) -> None:
                 )
             continue
         if head.startswith("-"):
-            raise DependencyFileError(f"{where}: unknown option {head!r}")
+            raise DependencyFileError(f"{where}: unknown option {excerpt(head)!r}")
         requirement_text = _strip_hashes(line)
         first = requirement_text.split(";")[0].strip()
         if first.startswith((".", "/", "~")) or ("://" in first and "@" not in first):
-            deps.notes.append(f"{where}: local or URL requirement {first!r} left out")
+            deps.notes.append(f"{where}: local or URL requirement {_location(first)!r} left out")
             continue
         try:
             requirement = Requirement(requirement_text)
-        except InvalidRequirement as exc:
-            raise DependencyFileError(f"{where}: not a requirement: {line!r} ({exc})") from None
+        except InvalidRequirement:
+            raise DependencyFileError(
+                f"{where}: not a requirement (it starts {excerpt(line)!r})"
+            ) from None
         if requirement.url:
             deps.notes.append(f"{where}: direct URL requirement {requirement.name} left out")
             continue
@@ -308,8 +338,10 @@ def _add_list(deps: UserDeps, entries: Any, where: str) -> None:
     for position, text in enumerate(entries):
         try:
             requirement = Requirement(text)
-        except InvalidRequirement as exc:
-            raise DependencyFileError(f"{where}[{position}]: {text!r} ({exc})") from None
+        except InvalidRequirement:
+            raise DependencyFileError(
+                f"{where}[{position}]: not a requirement (it starts {excerpt(text)!r})"
+            ) from None
         if requirement.url:
             deps.notes.append(f"{where}[{position}]: direct URL requirement left out")
             continue
@@ -348,11 +380,11 @@ def read_uv_lock(path: Path) -> UserDeps:
                     wanted.update(str(e) for e in dependency.get("extra") or [])
             continue
         if isinstance(source, dict) and ("git" in source or "url" in source):
-            deps.notes.append(f"{where}: {name} comes from {', '.join(source)}; left out")
+            deps.notes.append(f"{where}: {excerpt(name)} comes from git or a URL; left out")
             continue
         version = package.get("version")
         if not isinstance(version, str):
-            raise DependencyFileError(f"{where}: {name} has no version")
+            raise DependencyFileError(f"{where}: {excerpt(name)} has no version")
         versions.setdefault(name, set()).add(version)
     for locked in sorted(versions):
         found = sorted(versions[locked])

@@ -36,7 +36,6 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup
@@ -48,6 +47,7 @@ from harness.commands.common import (
     notifier,
     scenario_dirs,
 )
+from harness.commands.output_paths import check_command_outputs, save_results
 from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
 from harness.engine.pipeline import Harness
@@ -65,9 +65,10 @@ from harness.judge.exit_codes import decide, network_failures
 from harness.plan.cells import Cell, cells_of, default_pythons, plan_cell
 from harness.plan.versions import resolve_selector
 from harness.reports.bisect import render, summary_json
-from harness.results import CellResult, RunResults, write_results
+from harness.results import CellResult, RunResults
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario, Signature
+from harness.textsafety import escape
 
 NAME = "bisect"
 HELP = "find the releases where a scenario's failure starts and stops"
@@ -314,6 +315,7 @@ class _Probes:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    check_command_outputs(args)
     harness = Harness(harness_settings(args), notifier(console))
     plan = setup(args, harness)
     source = CellSource(harness, SilentProgress(), reuse=not args.fresh)
@@ -334,13 +336,14 @@ def main(args: argparse.Namespace, console: Console) -> int:
         result: BisectResult = bisect(len(plan.releases), plan.start, probes, free, known)
     except InterruptedRun:
         partial = probes.every_result()
-        write_results(
+        where, _ = save_results(
             args.json,
             RunResults(cells=partial, complete=False, started_at=started_at,
                        finished_at=utc_now(), command=command,
                        notes=["interrupted: bisect did not finish"]),
+            harness.cache_dir,
         )  # fmt: skip
-        console.print(f"[bold red]interrupted[/]; probes so far: {escape(str(args.json))}")
+        console.print(f"[bold red]interrupted[/]; probes so far: {escape(str(where))}")
         return EXIT_INTERRUPTED
     cells = probes.every_result()
     signature = plan.signatures[0] if plan.signatures else None
@@ -359,8 +362,10 @@ def main(args: argparse.Namespace, console: Console) -> int:
         command=command,
         bisect=summary_json(plan, result, probes.results, source.cost, problem),
     )
-    write_results(args.json, results)
-    console.print(f"results: {escape(str(args.json))}", highlight=False)
+    where, failed = save_results(args.json, results, harness.cache_dir)
+    console.print(f"results: {escape(str(where))}", highlight=False)
+    if failed is not None:
+        raise failed
     return _exit_code(plan, problem, claims, cells)
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from harness.atomic import write_text_atomic
@@ -24,6 +23,7 @@ from harness.engine.pipeline import default_cache_dir
 from harness.envs.backends import find_uv
 from harness.envs.diskusage import CacheUsage, human, measure
 from harness.errors import EXIT_CLEAN
+from harness.textsafety import escape
 
 NAME = "cache"
 HELP = "show the disk the cache uses (per environment, hard links counted once)"

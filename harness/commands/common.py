@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.commands.output_paths import check_cache_dir
 from harness.engine.pipeline import HarnessSettings, Notify, default_jobs
 from harness.errors import UsageError
 from harness.plan.cells import Cell
@@ -78,6 +79,7 @@ def harness_settings(args: argparse.Namespace) -> HarnessSettings:
     )
     if args.cache_dir is not None:
         settings.cache_dir = args.cache_dir
+    check_cache_dir(settings.cache_dir)
     return settings
 
 

@@ -11,19 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.clock import utc_now
+from harness.commands.output_paths import save_results, write_problem
 from harness.engine.executor import ExecutionReport
 from harness.engine.pipeline import Harness
+from harness.errors import HarnessError
 from harness.judge.claims import ClaimVerdict, judge_claims
 from harness.judge.exit_codes import network_failures
 from harness.plan.cells import Cell
 from harness.procs.registry import REGISTRY
 from harness.reports.outputs import ReportPaths, report_for_run, write_reports
 from harness.reports.terminal import render_matrix
-from harness.results import RunResults, describe_scenario, write_results
+from harness.results import RunResults, describe_scenario
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 
 @dataclass
@@ -42,6 +44,14 @@ class Conclusion:
     claims: list[ClaimVerdict]
     results: RunResults
     written: list[tuple[str, Path]] = field(default_factory=list)
+    #: An output that could not be written where asked (the results were saved
+    #: elsewhere, see `output_paths.save_results`); the command ends with it.
+    problem: HarnessError | None = None
+
+    def raise_problem(self, complete: bool) -> None:
+        """End the command with the output problem, unless it was interrupted (130 wins)."""
+        if self.problem is not None and complete:
+            raise self.problem
 
 
 def describe_run(harness: Harness, cells: Sequence[Cell], scenarios: Sequence[Scenario]) -> str:
@@ -94,11 +104,15 @@ def conclude(
     """Judge, write the results and reports, and show the matrix; in that order."""
     claims = judge(finished)
     results = build_results(finished, claims, notes)
-    write_results(json_path, results)
+    json_path, problem = save_results(json_path, results, finished.harness.cache_dir)
     render_matrix(console, finished.report.results, claims, finished.report.complete)
     console.print(f"results: {escape(str(json_path))}", highlight=False)
     reports = report_for_run(str(json_path), results, finished.scenarios)
-    written = write_reports(reports, paths, markdown_preface)
+    try:
+        written = write_reports(reports, paths, markdown_preface)
+    except OSError as exc:
+        written = []
+        problem = problem or write_problem("reports", Path(exc.filename or "?"), exc)
     for kind, path in written:
         console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
     failures = network_failures(finished.report.results)
@@ -107,4 +121,4 @@ def conclude(
             f"[bold red]error:[/] {len(failures)} environment(s) failed for network reasons "
             "(is the package index reachable?)"
         )
-    return Conclusion(claims, results, written)
+    return Conclusion(claims, results, written, problem)

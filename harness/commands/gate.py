@@ -23,7 +23,6 @@ from pathlib import Path
 
 from packaging.version import Version
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.gate import judge_gate, says_conflict
 from harness.analyses.userdeps import (
@@ -49,6 +48,7 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.commands.conclusion import Finished, build_results, conclude, describe_run
+from harness.commands.output_paths import check_command_outputs
 from harness.engine.executor import ExecutionReport, env_spec_for
 from harness.engine.pipeline import Harness
 from harness.envs.cache import EnvSpec
@@ -61,6 +61,7 @@ from harness.reports.progress import make_progress
 from harness.results import RunResults, write_results
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "gate"
 HELP = "gate an upgrade: run the scenarios on a candidate release with your pins"
@@ -173,6 +174,7 @@ def plan_gate(
 def main(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    check_command_outputs(args, inputs=[args.requirements, args.pyproject, args.lock])
     candidate = parse_pin(args.candidate, "--candidate")
     deps = read_user_deps(args)
     current = deps.pinned(candidate.name) if deps is not None else None
@@ -213,7 +215,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     )
     command = ["python", "-m", "harness", *sys.argv[1:]]
     finished = Finished(harness, scenarios, report, started_at, command)
-    conclude(
+    conclusion = conclude(
         console,
         finished,
         args.json,
@@ -222,6 +224,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
         markdown_preface=render_gate_markdown(verdict) + "\n",
     )
     print_verdict(console, verdict)
+    conclusion.raise_problem(report.complete)
     return verdict.exit_code if report.complete else EXIT_INTERRUPTED
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.commands.common import add_scenario_dirs, scenario_dirs
 from harness.errors import EXIT_CLEAN
 from harness.scenario.loader import load_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "list"
 HELP = "list the scenarios"

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from harness.commands.common import (
@@ -32,6 +31,7 @@ from harness.errors import UsageError
 from harness.plan.cells import Cell
 from harness.plan.shards import ShardLoad, assign_shards, estimated_cost, shard_loads
 from harness.scenario.loader import load_scenarios, select_scenarios
+from harness.textsafety import escape
 
 NAME = "plan"
 HELP = "list the cells a run would execute and how --shard splits them"

@@ -14,13 +14,13 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.commands.common import (
     add_report_outputs,
     add_scenario_dirs,
     report_paths,
 )
+from harness.commands.output_paths import check_command_outputs, write_problem
 from harness.errors import EmptySelectionError
 from harness.judge.exit_codes import run_exit_code
 from harness.reports.merge import load_and_merge, merged_run_results
@@ -30,6 +30,7 @@ from harness.reports.terminal import render_matrix
 from harness.results import write_results
 from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "report"
 HELP = "merge results files; write HTML, JUnit and Markdown reports"
@@ -60,6 +61,7 @@ def _scenarios(args: argparse.Namespace, console: Console) -> dict[str, Scenario
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    check_command_outputs(args, inputs=args.results)
     merged = load_and_merge(args.results)
     if not merged.cells:
         names = ", ".join(str(path) for path in args.results)
@@ -68,11 +70,18 @@ def main(args: argparse.Namespace, console: Console) -> int:
     cells = report.effective_cells()
     if args.json is not None:
         claims = [claim.to_json() for claim in report.claims]
-        write_results(args.json, merged_run_results(merged, claims))
+        try:
+            write_results(args.json, merged_run_results(merged, claims))
+        except OSError as exc:
+            raise write_problem("--json", args.json, exc) from None
         console.print(f"merged results: {escape(str(args.json))}", highlight=False, soft_wrap=True)
     render_matrix(console, cells, report.claims, report.complete)
     for note in report.notes:
         console.print(f"note: {escape(note)}", highlight=False)
-    for kind, path in write_reports(report, report_paths(args)):
+    try:
+        written = write_reports(report, report_paths(args))
+    except OSError as exc:
+        raise write_problem("reports", Path(exc.filename or "?"), exc) from None
+    for kind, path in written:
         console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)
     return run_exit_code(cells, report.claims, complete=True)

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.narrowing import narrow_run
 from harness.clock import utc_now
@@ -25,6 +24,8 @@ from harness.commands.common import (
     with_extras,
 )
 from harness.commands.conclusion import Finished, conclude, describe_run
+from harness.commands.confirm import MAX_CELLS, MAX_ESTIMATE_S, confirm_size
+from harness.commands.output_paths import check_command_outputs
 from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
 from harness.judge.exit_codes import run_exit_code
@@ -33,6 +34,7 @@ from harness.reports.progress import make_progress
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import RESOLUTIONS
 from harness.targets.registry import parse_platforms
+from harness.textsafety import escape
 
 NAME = "run"
 HELP = "run scenarios against server releases"
@@ -108,6 +110,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run every narrowing cell now instead of reusing the cell cache",
     )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even a large selection without asking (see `confirm`: more than "
+        f"{MAX_CELLS} cells or {MAX_ESTIMATE_S / 3600:g} hours of estimated work)",
+    )
     add_harness_settings(parser)
 
 
@@ -130,6 +138,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--jobs must be at least 1")
     if not 1 <= args.repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {args.repeat}")
+    check_command_outputs(args)
     scenarios = select_scenarios(load_scenarios(scenario_dirs(args)), args.scenario)
     resolutions = parse_resolutions(args.resolution)
     settings = harness_settings(args)
@@ -155,6 +164,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
             f"({sum(cell.runnable for cell in cells)} of {planned} runnable)",
             highlight=False,
         )
+    confirm_size(cells, args.yes, console)
     started_at = utc_now()
     console.print(escape(describe_run(harness, cells, scenarios)), highlight=False)
     report = harness.execute(cells, make_progress(console))
@@ -167,7 +177,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
             console.print(escape(narrowed.note), highlight=False)
     command = ["python", "-m", "harness", *sys.argv[1:]]
     finished = Finished(harness, scenarios, report, started_at, command)
-    claims = conclude(console, finished, args.json, report_paths(args)).claims
+    conclusion = conclude(console, finished, args.json, report_paths(args))
+    conclusion.raise_problem(report.complete)
+    claims = conclusion.claims
     if args.shard is None:
         return run_exit_code(report.results, claims, report.complete)
     # A shard sees part of each claim's evidence: claims are judged when the shards'

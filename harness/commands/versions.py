@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from harness.commands.common import add_harness_settings, harness_settings, notifier
 from harness.engine.pipeline import Harness
 from harness.errors import EXIT_CLEAN, UsageError
 from harness.plan.versions import resolve_selector
+from harness.textsafety import escape
 
 NAME = "versions"
 HELP = "list a package's releases from the configured index"

@@ -23,14 +23,17 @@ from typing import Any
 from harness.engine.progress import ProgressSink
 from harness.engine.schedule import CostOrderedPool
 from harness.envs.cache import BuiltEnv, EnvCache, EnvSpec
+from harness.envs.nospace import out_of_space
 from harness.errors import EnvironmentBuildError
 from harness.judge.attempts import Attempt, combine, wants_retry
-from harness.judge.classify import classify
+from harness.judge.classify import Verdict, classify
 from harness.outcomes import Outcome
+from harness.patterns import PatternTimeout
 from harness.plan.cells import Cell
 from harness.procs.registry import REGISTRY, SpawnRefused
 from harness.results import CellResult, output_tail
 from harness.runner.cell import CellRunner
+from harness.runner.observation import Observation
 from harness.scenario.model import CellContext
 from harness.targets.launchers import NATIVE, Launcher
 
@@ -132,7 +135,7 @@ class Executor:
                 observation = self.runner.run(cell.scenario, env.python, launcher, dict(cell.axes))
                 if self.cancel.is_set():
                     return None
-                verdict = classify(cell.scenario, cell.version, cell_context(cell), observation)
+                verdict = _judge(cell, observation)
                 attempts.append(Attempt(repetition, retry, observation, verdict))
                 if not wants_retry(cell.scenario, verdict, retry):
                     break
@@ -311,12 +314,23 @@ class Executor:
                 env = dataclasses.replace(env, reused=True)  # built once, by the first cell
 
 
+def _judge(cell: Cell, observation: Observation) -> Verdict:
+    """The cell's verdict; a signature's pattern that runs out of time makes it an error."""
+    try:
+        return classify(cell.scenario, cell.version, cell_context(cell), observation)
+    except PatternTimeout as exc:
+        return Verdict(Outcome.ERROR, None, None, False, str(exc))
+
+
 def install_error(cell: Cell, spec: EnvSpec, exc: EnvironmentBuildError) -> CellResult:
+    """The cell of an environment that could not be built: `install-error`, or
+    `error` when the disk was full (the machine's fault, not the release's)."""
+    full = out_of_space(f"{exc}\n{exc.output_tail}")
     return CellResult(
         **_base_fields(cell),  # type: ignore[arg-type]
-        outcome=Outcome.INSTALL_ERROR,
+        outcome=Outcome.ERROR if full else Outcome.INSTALL_ERROR,
         expected=False,
-        reason=str(exc),
+        reason=f"out of disk space: {exc}" if full else str(exc),
         output_tail=output_tail(exc.output_tail),
         backend=spec.backend,
     )

@@ -233,6 +233,9 @@ class EnvCache:
                 env_dir, spec.requirements(), self.index, spec.exclude_newer, spec.constraints
             )
             python_full = backend.python_version(env_dir, spec.interpreter)
+        except OSError as exc:  # e.g. the disk is full: a build error saying so
+            shutil.rmtree(env_dir, ignore_errors=True)
+            raise EnvironmentBuildError(f"building {env_dir.name}: {exc}") from None
         except BaseException:
             shutil.rmtree(env_dir, ignore_errors=True)
             raise
@@ -251,7 +254,11 @@ class EnvCache:
             "build_s": round(build_s, 3),
             "built_at": utc_now(),
         }
-        write_text_atomic(env_dir / MARKER, json.dumps(marker, indent=1))
+        try:
+            write_text_atomic(env_dir / MARKER, json.dumps(marker, indent=1))
+        except OSError as exc:
+            shutil.rmtree(env_dir, ignore_errors=True)
+            raise EnvironmentBuildError(f"completing {env_dir.name}: {exc}") from None
         return BuiltEnv(
             spec=spec,
             path=env_dir,

@@ -145,8 +145,9 @@ def _classify_observation(
     platform: str | CellContext,
     observation: Observation,
 ) -> Verdict:
-    if observation.port_conflict is not None:
-        return Verdict(Outcome.ERROR, None, None, False, observation.port_conflict)
+    problem = observation.port_conflict or observation.aborted
+    if problem is not None:
+        return Verdict(Outcome.ERROR, None, None, False, problem)
     failed_names = [check.name for check in observation.failed_checks]
     passed_names = [check.name for check in observation.checks if check.ok]
     signature, _ = match_signature(

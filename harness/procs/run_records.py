@@ -13,19 +13,27 @@ SIGKILL.  Two independent mechanisms make sure they do not:
   they left (if the watchdog could not) and says so.
 
 Processes are identified by the environment markers `spawn` sets (run id and
-spawn token), or by pid *and* start time, never by a pid alone.
+spawn token), never by a pid alone.  A run record is a file anyone who can
+write the cache can forge, so recovery trusts it for nothing it could abuse:
+it kills only processes that carry the record's run marker, removes only the
+run's own folder under the machine's scratch root (never the path it names),
+and leaves alone a run whose harness process is still alive, judged by the
+pid and time written in the run id as well as by the record.
 """
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,10 +44,12 @@ import psutil
 
 import harness
 from harness.atomic import write_text_atomic
+from harness.boundedread import MIB, read_text
 from harness.clock import utc_now
 from harness.errors import InfrastructureError
 from harness.procs.registry import (
     REGISTRY,
+    RUN_ENV,
     Tracked,
     is_running,
     kill_processes,
@@ -48,6 +58,10 @@ from harness.procs.registry import (
 )
 
 RUNS_DIR = "runs"
+#: What `harness.procs.registry.new_run_id` makes: UTC time, pid, randomness.
+_RUN_ID = re.compile(r"^(?P<time>\d{8}T\d{6})-(?P<pid>\d{1,10})-[0-9a-f]{6}$")
+#: Any run id a record may carry: a plain file name (it names a folder).
+_SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 RUNNING = "running"
 REAPED = "reaped-by-watchdog"
 #: Passes over the process table when reaping: a process forked while we scan
@@ -80,11 +94,34 @@ class RunRecord:
 
     @classmethod
     def load(cls, path: Path) -> RunRecord | None:
+        """The record, or None when it is unreadable or its run id is not a plain name."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
-        except (OSError, ValueError, TypeError):
+            record = cls(**json.loads(read_text(path, MIB)))
+        except (OSError, ValueError, TypeError, RecursionError):  # FileRefused is a ValueError
             return None
+        if not isinstance(record.run_id, str) or not _SAFE_RUN_ID.fullmatch(record.run_id):
+            return None
+        return record
+
+    def own_scratch(self) -> Path:
+        """The run's folder under this machine's scratch root (whatever `scratch` says)."""
+        return scratch_root() / f"run-{self.run_id}"
+
+    def harness_alive(self) -> bool:
+        """Whether the run's harness process still runs: the recorded pid and start
+        time, or the pid in the run id started no later than the run id's time (a
+        pid cannot be reused while its process lives)."""
+        with contextlib.suppress(TypeError, ValueError):
+            if same_process(int(self.pid), float(self.create_time)) is not None:
+                return True
+        match = _RUN_ID.fullmatch(self.run_id)
+        if match is None:
+            return False
+        stamp = calendar.timegm(time.strptime(match.group("time"), "%Y%m%dT%H%M%S"))
+        try:
+            return psutil.Process(int(match.group("pid"))).create_time() <= stamp + 1
+        except (psutil.Error, ValueError, OverflowError):
+            return False
 
 
 def same_process(pid: int, create_time: float) -> psutil.Process | None:
@@ -98,17 +135,39 @@ def same_process(pid: int, create_time: float) -> psutil.Process | None:
     return None
 
 
+def _carries_marker(process: psutil.Process, run_id: str) -> bool:
+    try:
+        return bool(process.environ().get(RUN_ENV) == run_id)
+    except (psutil.Error, OSError):
+        return False
+
+
+def _recorded_leaders(record: RunRecord) -> list[psutil.Process]:
+    """The record's session leaders that are alive, the same processes, and marked."""
+    found = []
+    for leader in record.leaders if isinstance(record.leaders, list) else ():
+        try:
+            process = same_process(int(leader["pid"]), float(leader["create_time"]))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            continue
+        if process is not None and _carries_marker(process, record.run_id):
+            found.append(process)
+    return found
+
+
 def reap_run(record: RunRecord) -> int:
-    """Kill everything the run started that is still alive; returns how many."""
+    """Kill everything the run started that is still alive; returns how many.
+
+    Only processes carrying the run's marker count (and the sessions they lead):
+    a leader the record lists without the marker is someone else's process.
+    """
     killed: set[int] = set()
     for _ in range(_REAP_PASSES):
         targets: dict[int, psutil.Process] = {}
         for process in marked_processes(run_id=record.run_id):
             targets[process.pid] = process
-        for leader in record.leaders:
-            found = same_process(int(leader["pid"]), float(leader["create_time"]))
-            if found is not None:
-                targets[found.pid] = found
+        for found in _recorded_leaders(record):
+            targets[found.pid] = found
         for pid in list(targets):
             with contextlib.suppress(OSError):
                 if os.name == "posix" and os.getsid(pid) == pid:
@@ -124,8 +183,13 @@ def reap_run(record: RunRecord) -> int:
 
 
 def remove_scratch(record: RunRecord) -> None:
-    if record.scratch:
-        shutil.rmtree(record.scratch, ignore_errors=True)
+    """Remove the run's own scratch folder (never the path the record names)."""
+    folder = record.own_scratch()
+    if folder.is_symlink():
+        with contextlib.suppress(OSError):
+            folder.unlink()
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def recover_stale_runs(runs_dir: Path) -> list[str]:
@@ -148,7 +212,7 @@ def recover_stale_runs(runs_dir: Path) -> list[str]:
                 f"run {record.run_id} (pid {record.pid}) was killed; its watchdog stopped "
                 f"{record.reaped} process(es) it had left running"
             )
-        elif same_process(record.pid, record.create_time) is not None:
+        elif record.harness_alive():
             continue  # a live run sharing this cache
         else:
             killed = reap_run(record)

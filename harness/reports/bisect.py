@@ -7,20 +7,23 @@ the range, not monotone) is in one place.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 
+from harness import patterns
 from harness.analyses.bisect import BisectResult, Edge, Mark
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup, find_problem
 from harness.engine.cellsource import Cost
 from harness.judge.claims import CONTRADICTED, ClaimVerdict
 from harness.outcomes import Outcome
+from harness.patterns import PatternTimeout
 from harness.results import CellResult
 from harness.scenario.model import Signature
+from harness.textsafety import escape
 
 
 def _holes(plan: BisectSetup, edge: Edge) -> str:
@@ -64,7 +67,9 @@ def _matched_line(cell: CellResult, signatures: Sequence[Signature]) -> str | No
         if signature.id != cell.signature:
             continue
         if signature.pattern is not None:
-            match = signature.pattern.search(cell.output_tail)
+            match = None
+            with contextlib.suppress(PatternTimeout):  # the cell shows it: no line to quote
+                match = patterns.search(signature.pattern, cell.output_tail)
             if match:
                 return match.group(0).strip().splitlines()[-1]
         failed = [str(c.get("name")) for c in cell.checks if not c.get("ok")]

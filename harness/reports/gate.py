@@ -7,7 +7,6 @@ a pull request's reviewer reads the answer before the full matrix.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.gate import (
     Change,
@@ -19,6 +18,7 @@ from harness.analyses.gate import (
 from harness.outcomes import style_of
 from harness.reports.markdown import md
 from harness.results import CellResult
+from harness.textsafety import escape
 
 
 def _outcome(cell: CellResult | None) -> str:

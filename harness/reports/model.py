@@ -24,6 +24,7 @@ from harness.reports.merge import (
     version_key,
 )
 from harness.results import CellResult, summarise
+from harness.scenario.links import drop_unsafe
 from harness.scenario.model import Scenario
 
 RECOMPUTED = "judged from the merged cells"
@@ -222,9 +223,10 @@ def build_report(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> Re
             claims = _stored_claims(merged, scenario_id)
             origin = STORED
         rows, columns, grid = _grid(cells)
-        reports.append(
-            _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
-        )
+        report = _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
+        issue, fix, links, dropped = drop_unsafe(report.id, report.issue, report.fix, report.links)
+        reports.append(dataclasses.replace(report, issue=issue, fix=fix, links=links))
+        notes.extend(dropped)
     if merged.conflicts:
         notes.append(f"{len(merged.conflicts)} cell(s) have conflicting results")
     notes.extend(

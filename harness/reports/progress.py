@@ -8,10 +8,10 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.engine.progress import ProgressSink
 from harness.outcomes import Outcome
+from harness.textsafety import escape
 
 if TYPE_CHECKING:
     from harness.plan.cells import Cell

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 
 from packaging.version import Version
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -19,6 +18,7 @@ from harness.judge.claims import CONTRADICTED, ClaimVerdict
 from harness.judge.classify import UNFAITHFUL_OBSERVED
 from harness.outcomes import Outcome, style_of
 from harness.results import CellResult, summarise
+from harness.textsafety import escape
 
 _COLUMN_WIDTH = 14
 _ROW_LABEL_WIDTH = 16

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from harness.patterns import PatternTimeout
 from harness.procs.run_records import scratch_root as machine_scratch_root
 from harness.runner.endpoints import Endpoint
 from harness.runner.exclusive import ResourceLocks
@@ -162,18 +163,23 @@ def _run_server(
     found = Findings()
     awaited = scenario.needs_running_server()
     try:
-        if awaited:
-            target = await_ready(server, found)
-            if target is not None:
-                probe(server, found, target)
-            elif server.process.poll() is None and not cancel.is_set():
-                found.checks.extend(listening_check(e) for e in scenario.listening)
-            died = server.process.poll() is not None
-            if not found.ready and died and endpoint.kind == "tcp" and launch.port:
-                found.port_conflict = port_conflict(server)
+        try:
+            if awaited:
+                target = await_ready(server, found)
+                if target is not None:
+                    probe(server, found, target)
+                elif server.process.poll() is None and not cancel.is_set():
+                    found.checks.extend(listening_check(e) for e in scenario.listening)
+                died = server.process.poll() is not None
+                if not found.ready and died and endpoint.kind == "tcp" and launch.port:
+                    found.port_conflict = port_conflict(server)
+        except PatternTimeout as exc:  # a raw check's pattern: nothing more is asked
+            found.aborted = str(exc)
         stop(server, found)
     finally:
         leftovers = reap(server, found)
+        if server.guard is not None:
+            server.guard.stop()
     check_leftovers(found, leftovers)
     collect_after_exit(server, found, awaited)
     if cancel.is_set():
@@ -191,4 +197,5 @@ def _run_server(
         leftover_processes=len(leftovers),
         notes=tuple(found.notes),
         port_conflict=found.port_conflict,
+        aborted=(server.guard and server.guard.reason) or server.capture.failure or found.aborted,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from harness.procs.registry import REGISTRY, spawn
 from harness.runner.endpoints import Endpoint
+from harness.runner.loopback_guard import LoopbackGuard
 from harness.runner.output import LineWatch, OutputCapture
 from harness.runner.probes.state import IMPORT_LOG_ENV, import_log_path
 from harness.runner.stranded import TRACEBACK
@@ -112,6 +113,8 @@ class Launched:
     log_watches: list[LineWatch]
     #: Python tracebacks, which the stranded-worker give-up needs to have seen.
     traceback_watch: LineWatch
+    #: Kills the server if it listens beyond loopback (None under an emulator).
+    guard: LoopbackGuard | None = None
 
     def exited(self) -> bool:
         """Ends a wait early: the server is gone, or the run is being cancelled."""
@@ -135,12 +138,15 @@ def start(
     patterns += [log.pattern for log in scenario.logs]
     patterns.append(TRACEBACK)
     launcher.prepare()
+    guard = None if launcher.sockets_hidden else LoopbackGuard()
     started = time.monotonic()
     process = spawn(plan.argv, cwd=plan.cwd, env=plan.env, **endpoint.spawn_options())
     token = REGISTRY.token_of(process.pid)
+    if guard is not None:
+        guard.watch(process, token)
     endpoint.release()
     assert process.stdout is not None
-    capture = OutputCapture(process.stdout, patterns).start()
+    capture = OutputCapture(process.stdout, patterns, cancel=cancel).start()
     offset = 1 if spec.ready_pattern is not None else 0
     return Launched(
         scenario=scenario,
@@ -155,4 +161,5 @@ def start(
         ready_watch=capture.watches[0] if offset else None,
         log_watches=capture.watches[offset:-1],
         traceback_watch=capture.watches[-1],
+        guard=guard,
     )

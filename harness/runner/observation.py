@@ -36,6 +36,9 @@ class Observation:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: Set when the cell could not run because its port was taken by someone else.
     port_conflict: str | None = None
+    #: Set when the harness stopped the cell itself: the server listened beyond
+    #: loopback, or a scenario's pattern ran out of time.  The cell is an `error`.
+    aborted: str | None = None
 
     @property
     def probe_timed_out(self) -> bool:
@@ -66,3 +69,4 @@ class Findings:
     #: How the server ended, e.g. "SIGINT (0.12s)", for `Observation.stop`.
     stop_how: str = ""
     port_conflict: str | None = None
+    aborted: str | None = None

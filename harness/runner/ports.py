@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import re
 import socket
 import sys
@@ -13,6 +12,7 @@ from collections.abc import Iterable
 import psutil
 
 from harness.runner.sockets import proc_listening_sockets
+from harness.scenario.hosts import is_loopback_host
 
 #: How servers say their port is taken (Linux, macOS, Windows, uvicorn's wording).
 ADDRESS_IN_USE = re.compile(
@@ -68,10 +68,8 @@ def _psutil_listening_sockets(pids: Iterable[int]) -> tuple[set[tuple[str, int]]
 
 
 def is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return address == "localhost"
+    """An address a socket listens on is loopback (IPv4-mapped forms included)."""
+    return is_loopback_host(address)
 
 
 def port_holder(host: str, port: int) -> str | None:

@@ -102,15 +102,14 @@ def _listening() -> Listening | None:
     return found
 
 
-def proc_listening_sockets(pids: Sequence[int]) -> tuple[set[tuple[str, int]], bool] | None:
-    """Linux: (address, port) pairs on which any of `pids` listens, and whether we
-    could look at any of them; None when the kernel cannot tell us."""
-    if not sys.platform.startswith("linux"):
-        return None
-    listening = _listening()
-    if listening is None:
-        return None
-    sockets: set[tuple[str, int]] = set()
+def listening_table() -> Listening | None:
+    """Linux: every listening TCP socket on the machine by inode; None elsewhere."""
+    return _listening() if sys.platform.startswith("linux") else None
+
+
+def socket_inodes(pids: Sequence[int]) -> tuple[set[int], bool]:
+    """The socket inodes `pids` hold open, and whether we could look at any of them."""
+    inodes: set[int] = set()
     visible = False
     for pid in pids:
         fd_dir = _PROC / str(pid) / "fd"
@@ -125,7 +124,15 @@ def proc_listening_sockets(pids: Sequence[int]) -> tuple[set[tuple[str, int]], b
             except OSError:
                 continue
             if target.startswith("socket:["):
-                inode = int(target[8:-1])
-                if inode in listening:
-                    sockets.add(listening[inode])
-    return sockets, visible
+                inodes.add(int(target[8:-1]))
+    return inodes, visible
+
+
+def proc_listening_sockets(pids: Sequence[int]) -> tuple[set[tuple[str, int]], bool] | None:
+    """Linux: (address, port) pairs on which any of `pids` listens, and whether we
+    could look at any of them; None when the kernel cannot tell us."""
+    listening = listening_table()
+    if listening is None:
+        return None
+    inodes, visible = socket_inodes(pids)
+    return {listening[inode] for inode in inodes if inode in listening}, visible

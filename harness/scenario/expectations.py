@@ -22,6 +22,7 @@ from harness.scenario.checks import (
     RawMatch,
     WebSocketProbe,
 )
+from harness.scenario.hosts import is_loopback_host
 from harness.scenario.model import Claim, Signature
 from harness.scenario.placeholders import PlaceholderError, check_template
 from harness.scenario.toml_table import Table
@@ -273,13 +274,7 @@ def parse_address(table: Table, key: str, text: str) -> tuple[str, int]:
 
 
 def require_loopback(table: Table, key: str, host: str) -> None:
-    import ipaddress
-
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
+    if not is_loopback_host(host):
         raise table.error(key, f"servers may only listen on loopback, not {host!r}")
 
 

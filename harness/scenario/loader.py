@@ -7,17 +7,20 @@ all refused with a `ScenarioError` naming the file and the field.
 
 from __future__ import annotations
 
-import itertools
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.boundedread import SCENARIO_BYTES, FileRefused, read_text
 from harness.errors import ScenarioError, UnknownScenarioError
 from harness.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS, WINDOWS, family
+from harness.scenario.bounds import check_bounds
 from harness.scenario.expectations import ID_RE, parse_address, parse_expect, parse_signatures
 from harness.scenario.expectations import require_loopback as _require_loopback
+from harness.scenario.hosts import command_host_problem, env_host_problem
+from harness.scenario.links import link_problem
 from harness.scenario.model import (
     COMMON_PLACEHOLDERS,
     LISTEN_PLACEHOLDERS,
@@ -63,7 +66,9 @@ def load_scenario(path: Path) -> Scenario:
     """Parse one scenario file; raises `ScenarioError` naming the file and field."""
     source = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path, SCENARIO_BYTES))
+    except FileRefused as exc:
+        raise ScenarioError(source, "", str(exc)) from None
     except OSError as exc:
         raise ScenarioError(source, "", f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -95,13 +100,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         if name.startswith("tcp:"):
             parse_address(top, "exclusive", name[4:])
 
-    upstream_table = top.table("upstream")
-    upstream = Upstream(
-        issue=upstream_table.opt_string("issue"),
-        fix=upstream_table.opt_string("fix"),
-        links=upstream_table.strings("links"),
-    )
-    upstream_table.finish()
+    upstream = _parse_upstream(top.table("upstream"))
 
     matrix = _parse_matrix(top.table("matrix"), extras)
     server = _parse_server(top.table("server"), path, platforms, matrix)
@@ -123,7 +122,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     defaults.finish()
     top.finish()
 
-    return Scenario(
+    scenario = Scenario(
         id=scenario_id,
         title=title,
         description=description,
@@ -149,6 +148,23 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         exclusive=exclusive,
         unfaithful=unfaithful,
     )
+    check_bounds(scenario)
+    return scenario
+
+
+def _parse_upstream(table: Table) -> Upstream:
+    """`[upstream]`: links shown in reports, so plain http(s) URLs only."""
+    upstream = Upstream(
+        issue=table.opt_string("issue"), fix=table.opt_string("fix"), links=table.strings("links")
+    )
+    named = [("issue", upstream.issue), ("fix", upstream.fix)]
+    named += [(f"links[{index}]", link) for index, link in enumerate(upstream.links)]
+    for field, link in named:
+        problem = None if link is None else link_problem(link)
+        if link is not None and problem is not None:
+            raise table.error(field, f"{problem}: {link[:80]!r}")
+    table.finish()
+    return upstream
 
 
 def _parse_platform_notes(table: Table, scenario_platforms: frozenset[str]) -> dict[str, str]:
@@ -245,12 +261,7 @@ def _parse_server(
         _check_placeholders(table, f"command[{index}]", token, known)
     host = table.string("host", "127.0.0.1")
     _require_loopback(table, "host", host)
-    for index, (flag, value) in enumerate(itertools.pairwise(command)):
-        if flag in ("--host", "-h"):
-            _require_loopback_token(table, f"command[{index + 1}]", value)
-    for index, token in enumerate(command):
-        if token.startswith("--host="):
-            _require_loopback_token(table, f"command[{index}]", token.split("=", 1)[1])
+    _refuse_public_hosts(table, command)
     port_value = table.opt_int("port", maximum=65535)
     if port_value is not None and 0 < port_value < MIN_FIXED_PORT:
         raise table.error(
@@ -293,12 +304,22 @@ def _check_placeholders(table: Table, field: str, token: str, known: set[str]) -
         raise table.error(field, str(exc)) from None
 
 
-def _require_loopback_token(table: Table, field: str, value: str) -> None:
-    """A literal host in the command must be loopback; `{host}` is checked itself."""
-    if value != "{host}":
-        if "{" in value:
-            raise table.error(field, f"a host must be literal or exactly {{host}}, not {value!r}")
-        _require_loopback(table, field, value)
+def _refuse_public_hosts(table: Table, command: tuple[str, ...]) -> None:
+    """A host in the command (`--host`, `--bind`, a launcher's `host=`) or in a
+    variable the server reads (`UVICORN_HOST`) must be loopback or `{host}`."""
+    in_command = command_host_problem(command)
+    if in_command is not None:
+        index, value = in_command
+        raise table.error(
+            f"command[{index}]",
+            f"servers may only listen on loopback (a literal or exactly {{host}}), not {value!r}",
+        )
+    in_env = env_host_problem(table.string_map("env"))
+    if in_env is not None:
+        name, value = in_env
+        raise table.table("env").error(
+            name, f"sets where the server listens: only loopback or exactly {{host}}, not {value!r}"
+        )
 
 
 def _find_app_dir(module: str, scenario_path: Path) -> Path | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from harness import patterns
 from harness.platforms import family
 from harness.scenario.checks import (
     ExitExpectation,
@@ -116,7 +117,8 @@ class Signature:
     ) -> bool:
         """The evidence shows this failure: the pattern is in the output, every
         check in `checks` failed and every one in `passed_checks` passed."""
-        if self.pattern is not None and not self.pattern.search(output):
+        what = f"the output (signature {self.id})"
+        if self.pattern is not None and not patterns.search(self.pattern, output, what):
             return False
         failed = set(failed_checks)
         passed = set(passed_checks)

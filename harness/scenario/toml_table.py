@@ -15,6 +15,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from harness import patterns
 from harness.errors import ScenarioError
 from harness.platforms import KNOWN_PLATFORMS
 
@@ -147,9 +148,11 @@ class Table:
     def regex(self, key: str, flags: int = re.MULTILINE) -> re.Pattern[str]:
         text = self.string(key)
         try:
-            return re.compile(text, flags)
+            pattern = re.compile(text, flags)
+            patterns.check(pattern)
         except (re.error, OverflowError, RecursionError, ValueError) as exc:
             raise self.error(key, f"is not a valid regular expression: {exc}") from None
+        return pattern
 
     def version(self, key: str) -> Version | None:
         text = self.opt_string(key)

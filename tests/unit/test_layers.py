@@ -26,7 +26,19 @@ from tests.conftest import ROOT
 HARNESS = ROOT / "harness"
 
 FOUNDATION = frozenset(
-    {"harness", "errors", "outcomes", "atomic", "clock", "platforms", "httpx_import"}
+    {
+        "harness",
+        "errors",
+        "outcomes",
+        "atomic",
+        "clock",
+        "platforms",
+        "httpx_import",
+        "textsafety",
+        "patterns",
+        "boundedread",
+        "schema_check",
+    }
 )
 #: The first component under `harness.` -> its rank (the foundation is rank 0).
 RANKS: dict[str, int] = {

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from harness import patterns
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
 from harness.scenario.checks import RawExchange
@@ -57,6 +58,7 @@ def exchange(target: Address, raw: RawExchange, cancel: threading.Event) -> RawR
         except OSError as exc:
             return RawResult(b"", False, time.monotonic() - started, f"send failed: {exc}")
         deadline = time.monotonic() + raw.read_s
+        until_budget = patterns.Budget()
         while len(received) < raw.max_bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or cancel.is_set():
@@ -71,7 +73,9 @@ def exchange(target: Address, raw: RawExchange, cancel: threading.Event) -> RawR
             if not chunk:
                 return RawResult(bytes(received), True, time.monotonic() - started)
             received += chunk
-            if raw.until is not None and raw.until.search(received.decode("latin-1")):
+            if raw.until is not None and patterns.search(
+                raw.until, received.decode("latin-1"), f"what {raw.id} received", until_budget
+            ):
                 break
     return RawResult(bytes(received), False, time.monotonic() - started)
 
@@ -83,7 +87,7 @@ def raw_check(target: Address, raw: RawExchange, cancel: threading.Event) -> Che
     text = result.text()
     problems = []
     for match in raw.matches:
-        count = len(match.pattern.findall(text))
+        count = patterns.count(match.pattern, text, f"what {raw.id} received")
         if (match.min_count is not None and count < match.min_count) or (
             match.max_count is not None and count > match.max_count
         ):

@@ -77,7 +77,7 @@ def test_an_unknown_schema_is_a_clear_usage_error(
     [
         ("{not json", "not valid JSON"),
         ('{"cells": []}', "not a harness results file"),
-        ('{"schema": 1, "cells": [{"scenario": "x"}]}', "malformed cell record"),
+        ('{"schema": 1, "cells": [{"scenario": "x"}]}', "cells[0].package: is required"),
         ('{"schema": 1, "cells": [], "releases": {"uvicorn": ["nope"]}}', "releases.uvicorn"),
         ('{"schema": 1, "cells": []}', "no cells to report"),
     ],

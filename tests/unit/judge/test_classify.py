@@ -71,3 +71,12 @@ def test_last_exception_of_the_crash_fixture() -> None:
 def test_fingerprint_without_traceback_uses_the_failed_check() -> None:
     obs = observation(False, "", checks=(Check("http GET /", False, "status 500, wanted 200"),))
     assert fingerprint(obs) == "http GET /: status <n>, wanted <n>"
+
+
+def test_a_cell_the_harness_stopped_itself_is_an_error_naming_why() -> None:
+    """The server listened beyond loopback, or a pattern ran out of time."""
+    why = "the server listened beyond loopback on 0.0.0.0:8000; the harness stopped it at once"
+    verdict = classify(
+        PORT_ZERO, Version("0.13.4"), "linux", observation(False, CRASH, aborted=why)
+    )
+    assert (verdict.outcome, verdict.expected, verdict.reason) == (Outcome.ERROR, False, why)

@@ -91,3 +91,28 @@ def test_block_prefilter_matches_exactly_what_lines_match() -> None:
     capture = OutputCapture(Chunked(), patterns).start()  # type: ignore[arg-type]
     assert capture.join(10)
     assert [watch.count for watch in capture.watches] == [501, 501, 1001, 1001]
+
+
+def test_a_pattern_out_of_time_stops_counting_and_ends_waits() -> None:
+    """A catastrophic pattern fails its watch (bounded) instead of freezing the reader;
+    waiting for it returns at once and the capture says which pattern failed."""
+    stream = io.BytesIO(b"".join(b"a" * 40 + b"!\n" for _ in range(50)) + b"ready\n")
+    slow, ready = re.compile(r"^(a|a)+$"), re.compile("ready")
+    capture = OutputCapture(stream, [slow, ready]).start()
+    assert capture.join(30)
+    assert capture.watches[1].count == 1  # the other watches keep working
+    assert capture.watches[0].failure is not None
+    assert capture.failure is not None and "/^(a|a)+$/" in capture.failure
+    assert capture.wait_until(lambda: capture.watches[0].count > 0, 60) is False
+
+
+def test_a_cancelled_capture_only_drains() -> None:
+    """After Ctrl-C nothing is matched any more: the pipe is drained at once,
+    however slow the scenario's patterns would be."""
+    cancel = threading.Event()
+    cancel.set()
+    stream = io.BytesIO(b"".join(b"a" * 40 + b"!\n" for _ in range(50)))
+    capture = OutputCapture(stream, [re.compile(r"^(a|a)+$")] * 12, cancel=cancel).start()
+    assert capture.join(1.0)
+    assert all(watch.count == 0 and watch.failure is None for watch in capture.watches)
+    assert capture.text().count("!") == 50
