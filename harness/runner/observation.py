@@ -14,9 +14,20 @@ class Check:
     detail: str = ""
     #: The check failed because a bounded wait ran out (e.g. a probe's response).
     timed_out: bool = False
+    #: Seconds the check took (probes, readiness, the stop), when measured.
+    elapsed_s: float | None = None
+    #: Not run: it does not apply here (`detail` says why); neither passed nor failed.
+    skipped: bool = False
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        data: dict[str, object] = {"name": self.name, "ok": self.ok, "detail": self.detail}
+        if self.timed_out:
+            data["timed_out"] = True
+        if self.elapsed_s is not None:
+            data["elapsed_s"] = round(self.elapsed_s, 3)
+        if self.skipped:
+            data["skipped"] = True
+        return data
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class Observation:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: Set when the cell could not run because its port was taken by someone else.
     port_conflict: str | None = None
+    #: Set when the cell does not apply here (an option missing from `--help`,
+    #: the app reporting no such capability): the reason, starting "not applicable: ".
+    not_applicable: str | None = None
 
     @property
     def probe_timed_out(self) -> bool:
@@ -44,6 +58,11 @@ class Observation:
     @property
     def failed_checks(self) -> tuple[Check, ...]:
         return tuple(check for check in self.checks if not check.ok)
+
+    @property
+    def passed_checks(self) -> tuple[Check, ...]:
+        """Checks that ran and held (a skipped check is neither passed nor failed)."""
+        return tuple(check for check in self.checks if check.ok and not check.skipped)
 
     @property
     def all_ok(self) -> bool:
@@ -66,3 +85,4 @@ class Findings:
     #: How the server ended, e.g. "SIGINT (0.12s)", for `Observation.stop`.
     stop_how: str = ""
     port_conflict: str | None = None
+    not_applicable: str | None = None

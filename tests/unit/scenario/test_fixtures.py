@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from harness.scenario.loader import load_scenarios
+from harness.scenario.signatures import CellEvidence
 from tests.conftest import FIXTURES, SCENARIOS
 
 if sys.version_info >= (3, 11):
@@ -48,7 +49,9 @@ def test_fixture_matches_exactly_its_signature(entry: dict[str, Any]) -> None:
     failed = entry.get("failed_checks", [])
     passed = entry.get("passed_checks", [])
     matched = {
-        f"{scenario}/{sig.id}" for scenario, sig in SIGNATURES if sig.matches(text, failed, passed)
+        f"{scenario}/{sig.id}"
+        for scenario, sig in SIGNATURES
+        if sig.matches(CellEvidence.of(text, tuple(failed), tuple(passed)))
     }
     own = {name for name in matched if name.startswith(entry["scenario"] + "/")}
     expected = {f"{entry['scenario']}/{entry['signature']}"} if entry["signature"] else set()

@@ -12,6 +12,7 @@ from packaging.version import Version
 from harness.errors import ScenarioError
 from harness.scenario.loader import load_scenario, load_scenarios
 from harness.scenario.model import CellContext
+from harness.scenario.signatures import CellEvidence
 from tests.conftest import SCENARIOS
 
 WriteScenario = Callable[..., Path]
@@ -227,8 +228,8 @@ fixed_in = "1.0"
     assert not signature.applies_in(CellContext("linux", Version("3.12.1"), context.axes))
     other = {"http": "httptools", "resolution": "latest"}
     assert not signature.applies_in(CellContext("linux", Version("3.8.18"), other))
-    assert not signature.matches("Boom", [])  # the check must have failed too
-    assert signature.matches("Boom", ["pipelined"])
+    assert not signature.matches(CellEvidence.of("Boom"))  # the check must have failed too
+    assert signature.matches(CellEvidence.of("Boom", ("pipelined",)))
     assert signature.scope() == "python<3.11, http=h11, resolution=latest"
 
 
