@@ -32,7 +32,7 @@ from harness.results import CellResult
 from harness.scenario.model import Scenario
 
 #: Bump when an entry's meaning changes: older entries are ignored.
-CELL_FORMAT = 1
+CELL_FORMAT = 2
 
 
 def scenario_fingerprint(scenario: Scenario) -> str:
