@@ -223,6 +223,8 @@ class _Search:
         self.free = free
         self.marks: dict[int, Mark] = {}
         self.rounds: list[tuple[int, ...]] = []
+        #: The start and the claimed edges: where the failure is looked for.
+        self.focus: set[int] = set()
 
     def run(self, batch: Iterable[int]) -> None:
         wanted = tuple(sorted(set(batch) - set(self.marks)))
@@ -261,13 +263,19 @@ class _Search:
         batch: list[int] = []
         testable = self.testable()
         for a, b in itertools.pairwise(testable):
-            if self.marks[a] is not self.marks[b]:
+            if self.marks[a] is not self.marks[b] or self._focus_in_band(a, b):
                 batch += self._zones(a, b)
         if testable and self.marks[testable[0]] is Mark.BAD:
             batch += self._zones(-1, testable[0])
         if testable and self.marks[testable[-1]] is Mark.BAD:
             batch += self._zones(testable[-1], self.n)
         return batch
+
+    def _focus_in_band(self, a: int, b: int) -> bool:
+        """A band between `a` and `b` holds the start or a claimed edge: its sides
+        are narrowed even though `a` and `b` agree (the edge looked for is there)."""
+        skips = [i for i in self.marks if a < i < b]
+        return bool(skips) and any(min(skips) <= i <= max(skips) for i in self.focus)
 
     def _zones(self, a: int, b: int) -> list[int]:
         """Probes between testable `a` and `b` (virtual -1 / n at the range ends):
@@ -343,11 +351,12 @@ def bisect(
     search = _Search(n, evaluate, free)
     search.marks.update({i: m for i, m in (known or {}).items() if 0 <= i < n})
     points = coarse_points(n, coarse)
+    search.focus = {start, *(a for a in anchors if 0 <= a < n)}
     if require_start_bad:
         search.run([start])
         if search.marks[start] is not Mark.BAD:
             return search.result(start, [start])
-    search.coarse(points, {start, *(a for a in anchors if 0 <= a < n)})
+    search.coarse(points, search.focus)
     asked = [i for batch in search.rounds for i in batch]
     while True:
         batch = [index for index in search.next_round() if index not in search.marks]
