@@ -91,6 +91,11 @@ class CellCache:
     def __init__(self, cache_dir: Path) -> None:
         self.root = cache_dir / "cells"
 
+    def count(self, scenario_id: str) -> int:
+        """How many observations of a scenario are kept (any harness version)."""
+        folder = self.root / scenario_id
+        return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+
     def _path(self, identity: Mapping[str, Any]) -> Path:
         return self.root / str(identity["scenario"]) / _entry_name(identity)
 
