@@ -36,6 +36,15 @@ class HttpProbe:
     same_connection: bool | None = None
     #: Keys the JSON body must contain with these values (a subset match).
     json: Mapping[str, Any] | None = None
+    #: Send a body of this many bytes ("x" repeated) instead of `request_body`:
+    #: large enough to make the server pause reading (flow control).
+    request_body_size: int | None = None
+
+    def body_bytes(self) -> bytes | None:
+        """The request body to send, if any."""
+        if self.request_body_size is not None:
+            return b"x" * self.request_body_size
+        return self.request_body.encode() if self.request_body is not None else None
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"

@@ -34,6 +34,8 @@ from harness.scenario.placeholders import PlaceholderError, check_template
 from harness.scenario.toml_table import Table
 
 SIGNALS = frozenset({"SIGINT", "SIGTERM"})
+#: The largest `request_body_size` (16 MiB): enough to make any server pause reading.
+MAX_REQUEST_BODY = 16 * 1024 * 1024
 _ADDRESS_RE = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[^\s:\[\]]+):(?P<port>\d{1,5})$")
 
 
@@ -141,11 +143,16 @@ def _parse_http(table: Table, ids: CheckIds) -> HttpProbe:
     same_connection = table.opt_bool("same_connection")
     if same_connection is not None and session is None:
         raise table.error("same_connection", "needs a `session` (a connection to compare with)")
+    request_body = table.opt_string("request_body")
+    body_size = table.opt_int("request_body_size", minimum=1, maximum=MAX_REQUEST_BODY)
+    if body_size is not None and request_body is not None:
+        raise table.error("request_body_size", "give either request_body or request_body_size")
     probe = HttpProbe(
         method=method,
         path=path,
         request_headers=request_headers,
-        request_body=table.opt_string("request_body"),
+        request_body=request_body,
+        request_body_size=body_size,
         status=table.opt_int("status", minimum=100, maximum=599),
         body=table.opt_string("body", keep_empty=True),
         body_contains=table.opt_string("body_contains"),

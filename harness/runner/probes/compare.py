@@ -88,10 +88,21 @@ def compare_check(
             return Check(name, False, f"{response}: {missing}")
     listing = ", ".join(f"{response}: {_shown(value)}" for response, value in values)
     distinct = {json.dumps(value, sort_keys=True, default=str) for _, value in values}
+    label = _label(expectation.value)
     if expectation.equal:
         ok = len(distinct) == 1
-        verdict = "all the same" if ok else "they differ, wanted all the same"
+        verdict = "the same in each" if ok else "differs, wanted the same in each"
     else:
         ok = len(distinct) == len(values)
-        verdict = "all different" if ok else "some are the same, wanted all different"
-    return Check(name, ok, f"{expectation.value} {verdict} ({listing})")
+        verdict = "different in each" if ok else "repeats, wanted different in each"
+    return Check(name, ok, f"{label} {verdict} ({listing})")
+
+
+def _label(what: str) -> str:
+    """`header:date` -> "the date header"; `json:a.b` -> "JSON field a.b"."""
+    kind, _, name = what.partition(":")
+    if kind == "header":
+        return f"the {name} header"
+    if kind == "json":
+        return f"JSON field {name}"
+    return f"the {kind}"

@@ -134,7 +134,7 @@ class ProbeSessions:
                 probe.method,
                 url,
                 headers=dict(probe.request_headers),
-                content=probe.request_body.encode() if probe.request_body is not None else None,
+                content=probe.body_bytes(),
             ) as response:
                 for chunk in response.iter_bytes():
                     received += chunk
