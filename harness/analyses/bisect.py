@@ -15,9 +15,10 @@ It works on a cold cache in two phases:
    galloping, each step twice the last, instead of release by release.
 2. *Halving*: every transition between adjacent observed releases (good to
    bad, bad to good) is searched by halving, one probe per transition per
-   round; a band between them is narrowed from both sides.  Every band may
-   cost at most `BAND_FAILURES` failed installs in all; past that, the
-   releases next to it stay untried and the edges say so.
+   round; a band between them is approached from both sides by galloping
+   from the testable releases toward it.  Every band may cost at most
+   `BAND_FAILURES` failed installs in all; past that, the releases next to it
+   stay untried and the edges say so.
 
 Stretches between two probes with the same mark are not searched: a short
 interval of the other mark could hide there, and the result lists them with
@@ -225,6 +226,9 @@ class _Search:
         self.rounds: list[tuple[int, ...]] = []
         #: The start and the claimed edges: where the failure is looked for.
         self.focus: set[int] = set()
+        #: (band edge, side) -> the next gallop step from the testable side.
+        self.steps: dict[tuple[int, int], int] = {}
+        self.pending: dict[int, tuple[int, int]] = {}
 
     def run(self, batch: Iterable[int]) -> None:
         wanted = tuple(sorted(set(batch) - set(self.marks)))
@@ -279,23 +283,32 @@ class _Search:
 
     def _zones(self, a: int, b: int) -> list[int]:
         """Probes between testable `a` and `b` (virtual -1 / n at the range ends):
-        the middle, or, with a band between them, the middle of each side of it."""
+        the middle; or, with a band between them, one probe on each side of the
+        band, galloping from the testable release toward the band (steps that
+        double while they find testable releases), as many as the band's
+        failure budget still allows."""
         skips = sorted(i for i in self.marks if a < i < b)
         if not skips:
-            probe = (
-                nearest_middle(range(a + 1, b), a, b, self.free) if a >= 0 and b < self.n else None
-            )
+            inside = a >= 0 and b < self.n
+            probe = nearest_middle(range(a + 1, b), a, b, self.free) if inside else None
             return [probe] if probe is not None else []
-        if len(skips) >= BAND_FAILURES:
-            return []
         probes = []
-        for lo, hi in ((a, skips[0]), (skips[-1], b)):
-            if lo < 0 or hi >= self.n:
-                continue  # beyond the band at a range end: nothing to search
-            probe = nearest_middle(range(lo + 1, hi), lo, hi, self.free)
-            if probe is not None:
-                probes.append(probe)
-        return probes
+        if a >= 0 and skips[0] - a > 1:  # below the band, from `a` up
+            key = (skips[0], -1)
+            probes.append((min(skips[0] - 1, a + self.steps.get(key, 1)), key))
+        if b < self.n and b - skips[-1] > 1:  # above the band, from `b` down
+            key = (skips[-1], 1)
+            probes.append((max(skips[-1] + 1, b - self.steps.get(key, 1)), key))
+        chosen = probes[: max(0, BAND_FAILURES - len(skips))]
+        self.pending.update(chosen)
+        return [probe for probe, _ in chosen]
+
+    def record_gallops(self) -> None:
+        """A band-side probe that found a testable release doubles that side's step."""
+        for probe, key in self.pending.items():
+            if self.marks.get(probe) not in (None, Mark.SKIP):
+                self.steps[key] = self.steps.get(key, 1) * 2
+        self.pending.clear()
 
     def result(self, start: int, coarse: Sequence[int]) -> BisectResult:
         result = BisectResult(self.n, start, self.marks, self.rounds, tuple(coarse))
@@ -363,4 +376,5 @@ def bisect(
         if not batch:
             break
         search.run(batch)
+        search.record_gallops()
     return search.result(start, asked)

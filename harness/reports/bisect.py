@@ -77,7 +77,8 @@ def _matched_line(cell: CellResult, signatures: Sequence[Signature]) -> str | No
             if match:
                 return match.group(0).strip().splitlines()[-1]
         failed = [str(c.get("name")) for c in cell.checks if not c.get("ok")]
-        named = [name for name in (*signature.checks, *signature.check_detail) if name in failed]
+        wanted = dict.fromkeys((*signature.checks, *signature.check_detail, *signature.timed_out))
+        named = [name for name in wanted if name in failed]
         if named:  # a signature on client-side evidence: the checks that failed
             details = {str(c.get("name")): str(c.get("detail")) for c in cell.checks}
             return "; ".join(f"{name}: {details.get(name, '')}"[:160] for name in named)
