@@ -39,7 +39,7 @@ from harness.runner.probes.websocket import websocket_check
 from harness.scenario.checks import LogExpectation
 
 
-def _log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
+def log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
     problems = []
     if expectation.min_count is not None and watch.count < expectation.min_count:
         problems.append(f"seen {watch.count}x, wanted at least {expectation.min_count}")
@@ -164,7 +164,7 @@ def collect_after_exit(server: Launched, found: Findings, awaited: bool) -> None
     checks = [path_check(e, server.plan.values) for e in scenario.paths if e.when == "exited"]
     if found.ready or not awaited:
         checks += [
-            _log_check(log, watch)
+            log_check(log, watch)
             for log, watch in zip(scenario.logs, server.log_watches, strict=True)
         ]
     if found.ready and scenario.imports:
