@@ -34,18 +34,18 @@ output lists those stretches with their width.  Exit codes: 0 ranges found,
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 from rich.console import Console
 from rich.markup import escape
 
-from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
+from harness.analyses.bisect import BisectResult, bisect
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup
 from harness.clock import utc_now
+from harness.commands.bisect_probes import Probes
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
@@ -54,7 +54,6 @@ from harness.commands.common import (
     scenario_dirs,
 )
 from harness.engine.cellsource import CellSource
-from harness.engine.executor import cell_context
 from harness.engine.pipeline import Harness
 from harness.engine.progress import SilentProgress
 from harness.envs.index import Release
@@ -67,7 +66,7 @@ from harness.errors import (
 )
 from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_signature
 from harness.judge.exit_codes import decide, network_failures
-from harness.plan.cells import Cell, cells_of, default_pythons, plan_cell
+from harness.plan.cells import default_pythons
 from harness.plan.versions import resolve_selector
 from harness.reports.bisect import render, summary_json
 from harness.results import CellResult, RunResults, describe_scenario, write_results
@@ -77,7 +76,6 @@ from harness.scenario.model import Scenario, Signature
 NAME = "bisect"
 HELP = "find the releases where a scenario's failure starts and stops"
 DEFAULT_RESULTS = Path("reports") / "bisect.json"
-ORIGIN = "bisect"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -257,95 +255,13 @@ def setup(args: argparse.Namespace, harness: Harness) -> BisectSetup:
     )
 
 
-class _Probes:
-    """The bisect oracle: marks for indices, by observing their cells.
-
-    A release is one cell per variant of the scenario's matrix (axes, extras,
-    resolution) in which the failure searched for can occur; it is bad when
-    any of them is, good when one is good and none bad, skipped when all are.
-    """
-
-    def __init__(self, plan: BisectSetup, source: CellSource, console: Console) -> None:
-        self.plan = plan
-        self.source = source
-        self.console = console
-        self.results: dict[int, CellResult] = {}
-        self.every: dict[int, list[CellResult]] = {}
-        self.ids = {s.id for s in plan.signatures}
-
-    def cells(self, index: int) -> list[Cell]:
-        release = self.plan.releases[index]
-        base = plan_cell(
-            self.plan.scenario, release.version, release, self.plan.python, self.plan.platform
-        )
-        variants = [cell for cell in cells_of(base) if self._may_fail(cell)]
-        return variants or [base]
-
-    def _may_fail(self, cell: Cell) -> bool:
-        if self.plan.any_failure or not self.plan.signatures:
-            return True
-        context = cell_context(cell)
-        return any(signature.applies_in(context) for signature in self.plan.signatures)
-
-    def mark(self, result: CellResult) -> Mark:
-        return mark_of(result, self.ids, self.plan.any_failure)
-
-    def combine(self, results: Sequence[CellResult]) -> tuple[Mark, CellResult]:
-        """The release's mark, and the cell that shows it best."""
-        marks = [self.mark(result) for result in results]
-        for wanted in (Mark.BAD, Mark.GOOD, Mark.SKIP):
-            if wanted in marks:
-                return wanted, results[marks.index(wanted)]
-        raise ValueError("a release without cells")
-
-    def every_result(self) -> list[CellResult]:
-        return [result for index in sorted(self.every) for result in self.every[index]]
-
-    def cached_marks(self) -> tuple[set[int], dict[int, Mark]]:
-        """Releases whose every cell is in the cell cache: free to ask, and already
-        known (their results join the evidence)."""
-        free: set[int] = set()
-        known: dict[int, Mark] = {}
-        for index in range(len(self.plan.releases)):
-            hits = [self.source.cached(cell) for cell in self.cells(index)]
-            found = [dataclasses.replace(hit, origin=ORIGIN) for hit in hits if hit is not None]
-            if hits and len(found) == len(hits):
-                free.add(index)
-                known[index], self.results[index] = self.combine(found)
-                self.every[index] = found
-        return free, known
-
-    def __call__(self, batch: Sequence[int]) -> Mapping[int, Mark]:
-        names = ", ".join(str(self.plan.releases[i].version) for i in batch)
-        self.console.print(f"probing {names}", highlight=False)
-        groups = {index: self.cells(index) for index in batch}
-        answers = iter(self.source.observe([c for i in batch for c in groups[i]], ORIGIN))
-        marks = {}
-        for index in batch:
-            self.every[index] = [next(answers) for _ in groups[index]]
-            marks[index], result = self.combine(self.every[index])
-            self.results[index] = result
-            how = (
-                f"cell cache {result.from_cell_cache}"
-                if result.from_cell_cache
-                else ("env reused" if result.env_reused else "built")
-            )
-            detail = result.signature or result.fingerprint or result.reason
-            self.console.print(
-                f"  {result.version:<10} {marks[index].value:<4}  {result.outcome}"
-                f" ({escape((detail or '')[:80])}) {escape(f'[{how}]')}",
-                highlight=False,
-            )
-        return marks
-
-
 def main(args: argparse.Namespace, console: Console) -> int:
     if args.coarse is not None and args.coarse < 2:
         raise UsageError("--coarse must be at least 2 (both ends of the range)")
     harness = Harness(harness_settings(args), notifier(console))
     plan = setup(args, harness)
     source = CellSource(harness, SilentProgress(), reuse=not args.fresh)
-    probes = _Probes(plan, source, console)
+    probes = Probes(plan, source, console)
     started_at = utc_now()
     console.print(escape(plan.describe()), highlight=False)
     for note in harness.index.notes:
