@@ -74,7 +74,7 @@ from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario, Signature
 
 NAME = "bisect"
-HELP = "find the releases where a scenario's failure starts and stops"
+HELP = "find every range of releases where a scenario's failure starts and stops"
 DEFAULT_RESULTS = Path("reports") / "bisect.json"
 
 

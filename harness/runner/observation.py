@@ -60,11 +60,6 @@ class Observation:
         return tuple(check for check in self.checks if not check.ok)
 
     @property
-    def passed_checks(self) -> tuple[Check, ...]:
-        """Checks that ran and held (a skipped check is neither passed nor failed)."""
-        return tuple(check for check in self.checks if check.ok and not check.skipped)
-
-    @property
     def all_ok(self) -> bool:
         return not self.failed_checks
 
