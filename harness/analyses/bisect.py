@@ -292,14 +292,19 @@ class _Search:
             inside = a >= 0 and b < self.n
             probe = nearest_middle(range(a + 1, b), a, b, self.free) if inside else None
             return [probe] if probe is not None else []
+        left = BAND_FAILURES - len(skips)
+        # With one failure left, step next to the testable release: the last
+        # failure allowed then pins the band's edge instead of leaping past it.
         probes = []
         if a >= 0 and skips[0] - a > 1:  # below the band, from `a` up
             key = (skips[0], -1)
-            probes.append((min(skips[0] - 1, a + self.steps.get(key, 1)), key))
+            step = self.steps.get(key, 1) if left > 1 else 1
+            probes.append((min(skips[0] - 1, a + step), key))
         if b < self.n and b - skips[-1] > 1:  # above the band, from `b` down
             key = (skips[-1], 1)
-            probes.append((max(skips[-1] + 1, b - self.steps.get(key, 1)), key))
-        chosen = probes[: max(0, BAND_FAILURES - len(skips))]
+            step = self.steps.get(key, 1) if left > 1 else 1
+            probes.append((max(skips[-1] + 1, b - step), key))
+        chosen = probes[: max(0, left)]
         self.pending.update(chosen)
         return [probe for probe, _ in chosen]
 
