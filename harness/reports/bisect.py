@@ -35,7 +35,9 @@ def _between(plan: BisectSetup, edge: Edge) -> str:
         names = ", ".join(plan.version(i) for i in edge.skipped)
         parts.append(f"untestable (install errors): {names}")
     if edge.untried():
-        parts.append(f"{edge.untried()} release(s) not tried (next to an install-failure band)")
+        parts.append(
+            f"{edge.untried()} release(s) not tried (inside or next to an install-failure band)"
+        )
     return "; ".join(parts)
 
 
