@@ -104,6 +104,8 @@ class CellResult:
     resolution: str = "latest"
     #: The `--exclude-newer` bound used for a "release-date" resolution.
     exclude_newer: str | None = None
+    #: Further signatures that matched besides `signature` (which is the first).
+    also_matched: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Callers may pass an outcome's name; the record always holds the member.
@@ -129,6 +131,11 @@ class CellResult:
         return " ".join(parts)
 
     @property
+    def signatures(self) -> tuple[str, ...]:
+        """Every signature that matched the cell, the cell's own first."""
+        return (self.signature, *self.also_matched) if self.signature else self.also_matched
+
+    @property
     def gates(self) -> bool:
         """Whether it counts for the run's verdict: cells added only to pin a claim's
         edge inform the claims but do not gate (a merge conflict always does)."""
@@ -145,6 +152,7 @@ class CellResult:
         data["attempts"] = [dict(attempt) for attempt in self.attempts]
         data["resolved"] = dict(self.resolved)
         data["axes"] = dict(self.axes)
+        data["also_matched"] = list(self.also_matched)
         data["duration_s"] = round(self.duration_s, 3)
         if self.env_build_s is not None:
             data["env_build_s"] = round(self.env_build_s, 3)
@@ -183,6 +191,7 @@ class CellResult:
                 axes={str(k): str(v) for k, v in dict(data.get("axes") or {}).items()},
                 resolution=str(data.get("resolution") or "latest"),
                 exclude_newer=data.get("exclude_newer"),
+                also_matched=tuple(str(s) for s in data.get("also_matched") or ()),
             )
         except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
             raise ResultsFormatError(f"{source}: malformed cell record ({exc!r})") from None

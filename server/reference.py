@@ -8,6 +8,16 @@
                                    as asked (percent-decoded; the app does not
                                    validate it: that is the server's job)
     GET /scope                     200 JSON of what the server put in the scope
+    ANY /context/<name>            reads the whole request body, then 200
+                                   "before=<V> bytes=<N>": V is what a ContextVar
+                                   held when the request began ("unset" unless
+                                   an earlier request's context leaked into this
+                                   one); the request then sets it to its path
+    GET /state                     200 "n=<N>": counts requests in the lifespan
+                                   state the server hands the request
+                                   (scope["state"]), which must be its own copy
+    GET /has-state                 200 "yes" if the server passes scope["state"]
+                                   (0.21.0 and later), else "no"
     websocket (any path)           accepts with the first offered subprotocol,
                                    echoes every text message
 
@@ -19,9 +29,13 @@ harness sets it), so scenarios can count imports per process.
 """
 
 import asyncio
+import contextvars
 import json
 import os
 from urllib.parse import parse_qs
+
+#: Set by every /context/ request; a new request must start without a value.
+_CONTEXT = contextvars.ContextVar("harness_reference_context", default="unset")
 
 
 def _record_import():
@@ -64,6 +78,16 @@ async def _respond(send, body, headers=(), status=200, content_type=b"text/plain
     await send({"type": "http.response.body", "body": body})
 
 
+async def _read_body(receive):
+    """Read the request body to its end; its size."""
+    size = 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return size
+
+
 def _text(value):
     if isinstance(value, bytes):
         return value.decode("latin-1")
@@ -104,6 +128,20 @@ async def _http(scope, receive, send):
     elif path == "/scope":
         body = json.dumps(_scope_report(scope)).encode()
         await _respond(send, body, content_type=b"application/json")
+    elif path.startswith("/context/"):
+        before = _CONTEXT.get()
+        _CONTEXT.set(path)
+        size = await _read_body(receive)
+        await _respond(send, ("before=%s bytes=%d" % (before, size)).encode())
+    elif path == "/state":
+        state = scope.get("state")
+        if state is None:
+            await _respond(send, b"no state in the scope")
+            return
+        state["n"] = state.get("n", 0) + 1
+        await _respond(send, ("n=%d" % state["n"]).encode())
+    elif path == "/has-state":
+        await _respond(send, b"yes" if "state" in scope else b"no")
     else:
         await _respond(send, b"hello")
 

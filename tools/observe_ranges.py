@@ -45,6 +45,13 @@ BISECT: dict[str, tuple[str, str | None]] = {
     "supervisor-app-import": ("3.10", None),
     # The fix (0.47.0) needs Python 3.10+.
     "fd-zero-with-workers": ("3.12", None),
+    # Issue 15's histories: several ranges, features added later, exit status,
+    # response comparisons.  0.40+ need Python 3.10+; 0.55 needs 3.11.
+    "contextvars-keepalive-leak": ("3.11", None),
+    "lifespan-state-per-request": ("3.11", None),
+    "startup-failure-exit-code": ("3.8", None),
+    "date-header-keepalive": ("3.8", None),
+    "workers-startup-failure": ("3.12", None),
 }
 
 #: scenario -> [(pythons, version selector, extra arguments)] for `run`
@@ -86,6 +93,20 @@ PLAN: dict[str, list[tuple[list[str], str, list[str]]]] = {
         (["3.8"], "0.12.3,0.13.4,0.14.0,0.15.0,0.20.0,0.25.0,0.30.6,0.33.0", []),
         (["3.12"], ">=0.44.0,<=0.48.0", []),
     ],
+    "contextvars-keepalive-leak": [
+        (["3.11"], "minors,>=0.12,<=0.37", []),
+        (["3.11"], ">=0.38.0,<=0.46.0", []),
+    ],
+    "lifespan-state-per-request": [(["3.11"], ">=0.19.0,<=0.22.0", [])],
+    "startup-failure-exit-code": [
+        (["3.8"], "minors,>=0.8,<=0.13", []),
+        (["3.8"], ">=0.14.0,<=0.17.0", []),
+    ],
+    "date-header-keepalive": [
+        (["3.8"], "minors,>=0.4,<=0.17", []),
+        (["3.8"], ">=0.18.0,<=0.19.0", []),
+    ],
+    "workers-startup-failure": [(["3.12"], ">=0.48.0,<=0.51.0", [])],
 }  # fmt: skip
 
 
@@ -136,9 +157,7 @@ def _bisect_all(only: list[str], common: list[str]) -> int:
             continue
         for signature in scenarios[scenario_id].signatures:
             claim = signature.claim
-            if not signature.applies_to(current_platform()) or (
-                claim.fixed_in is None and claim.introduced_in is None
-            ):
+            if not signature.applies_to(current_platform()) or claim.empty:
                 continue
             results = (OUT / f"bisect-{scenario_id}-{signature.id}.json").relative_to(ROOT)
             argv = [sys.executable, "-m", "harness", "bisect", scenario_id, "--signature",

@@ -36,6 +36,26 @@ class BisectSetup:
     def version(self, index: int | None) -> str:
         return "?" if index is None else str(self.releases[index].version)
 
+    def anchors(self) -> list[int]:
+        """Both sides of every claimed edge inside the range: always probed."""
+        versions = [r.version for r in self.releases]
+        found: set[int] = set()
+        for signature in self.signatures:
+            for edge in signature.claim.edges():
+                at = next((i for i, v in enumerate(versions) if v >= edge), None)
+                if at is None:
+                    continue
+                found.add(at)
+                if at > 0:
+                    found.add(at - 1)
+        return sorted(found)
+
+    def span(self, first: int, last: int) -> str:
+        """`0.5.0` or `0.5.0..0.9.1` for indices first..last."""
+        if first == last:
+            return self.version(first)
+        return f"{self.version(first)}..{self.version(last)}"
+
     def failure(self) -> str:
         if self.any_failure:
             return "any outcome but a pass"
@@ -78,10 +98,19 @@ class BisectProblem:
 def find_problem(
     plan: BisectSetup, result: BisectResult, cells: Mapping[int, CellResult]
 ) -> BisectProblem | None:
-    start = cells[plan.start]
+    """What stops the search's answer from being trusted, or None.
+
+    Several bad ranges are an answer, not a problem (the claim's verdict says
+    whether upstream knew); a start that does not show the failure is one.
+    """
+    start = cells.get(plan.start)
     mark = result.start_mark
     name = plan.version(plan.start)
+    if start is None or mark is None:
+        return None
     if mark is Mark.SKIP:
+        if not plan.start_given and not network_failures([start]):
+            return None  # the claim's start cannot be built here; the ranges still stand
         return BisectProblem(
             f"cannot start: {name} could not be tested: {start.reason}",
             usage=not network_failures([start]),
@@ -96,11 +125,5 @@ def find_problem(
         return BisectProblem(
             f"{name}, {plan.start_reason}, does not show the failure ({seen}): "
             "the claim does not hold here"
-        )
-    if result.inconsistent:
-        names = ", ".join(plan.version(i) for i in result.inconsistent)
-        return BisectProblem(
-            f"not monotone: {names} disagree with one bad range around {name}; the edges "
-            "below are those nearest the start (run the range for the full picture)"
         )
     return None

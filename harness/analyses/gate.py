@@ -101,12 +101,15 @@ def explain_failure(cell: CellResult, scenarios: Mapping[str, Scenario]) -> str:
     if cell.outcome == Outcome.KNOWN_FAILURE and cell.signature:
         scenario = scenarios.get(cell.scenario)
         signature = scenario.signature(cell.signature) if scenario else None
-        fixed_in = signature.claim.fixed_in if signature else None
-        if fixed_in is None:
-            return f"known bug {cell.signature}, no fixed release known"
-        if cell.parsed_version >= fixed_in:
-            return f"known bug {cell.signature}, back although claimed fixed in {fixed_in}"
-        return f"known bug {cell.signature}, fixed in {fixed_in}"
+        version = cell.parsed_version
+        ranges = signature.claim.ranges if signature else ()
+        covering = next((r for r in ranges if r.covers(version)), None)
+        if covering is not None and covering.fixed_in is not None:
+            return f"known bug {cell.signature}, fixed in {covering.fixed_in}"
+        fixed = [r.fixed_in for r in ranges if r.fixed_in is not None and r.fixed_in <= version]
+        if covering is None and fixed:
+            return f"known bug {cell.signature}, back although claimed fixed in {max(fixed)}"
+        return f"known bug {cell.signature}, no fixed release known"
     if cell.outcome == Outcome.NEW_FAILURE:
         return f"new failure: {cell.fingerprint or cell.reason}"
     if cell.outcome == Outcome.TIMEOUT:

@@ -11,6 +11,7 @@ observations it rests on.  They inform verdicts; they do not gate the run.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -61,20 +62,14 @@ def _row_gaps(
     releases: Sequence[Release],
     variant: Variant = ((), None, "latest"),
 ) -> list[_Gap]:
-    """The gaps between a row's bad observations and the nearest good ones."""
+    """The gaps between a row's observations where the mark flips (good to bad,
+    bad to good): every edge of every observed bad range."""
     assert request.interpreter is not None
     python = request.interpreter.version
-    bad = sorted(v for v, mark in observed.items() if mark is Mark.BAD)
-    good = sorted(v for v, mark in observed.items() if mark is Mark.GOOD)
-    if not bad:
-        return []
+    decisive = sorted((v, m) for v, m in observed.items() if m in (Mark.GOOD, Mark.BAD))
     gaps = []
-    edges = (
-        (max((v for v in good if v < bad[0]), default=None), bad[0], Mark.GOOD, Mark.BAD),
-        (bad[-1], min((v for v in good if v > bad[-1]), default=None), Mark.BAD, Mark.GOOD),
-    )
-    for low, high, old, new in edges:
-        if low is None or high is None:
+    for (low, old), (high, new) in itertools.pairwise(decisive):
+        if old is new:
             continue
         span = [r for r in releases if low <= r.version <= high and r.supports_python(python)]
         if len(span) <= 2:
@@ -103,10 +98,7 @@ def find_gaps(
     gaps: list[_Gap] = []
     for scenario in scenarios:
         for signature in scenario.signatures:
-            claim = signature.claim
-            if not signature.applies_to(platform) or (
-                claim.fixed_in is None and claim.introduced_in is None
-            ):
+            if not signature.applies_to(platform) or signature.claim.empty:
                 continue
             for (scenario_id, python, label), (request, variant) in sorted(
                 requests.items(), key=lambda item: item[0]

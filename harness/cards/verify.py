@@ -327,9 +327,16 @@ def verify_platform(
             known[index] = oracle.combine([hit for hit in hits if hit is not None])
     found = bisect(len(usable), usable.index(start), oracle, free, known)
     run.start_mark = found.start_mark.value if found.start_mark else None
-    _edge(run, found.introduced, usable, "last_good", "first_bad")
-    _edge(run, found.fixed, usable, "last_bad", "first_good")
-    run.not_monotone = [str(usable[i].version) for i in found.inconsistent]
+    around = found.around_start()
+    if around is not None:
+        _edge(run, around.introduced, usable, "last_good", "first_bad")
+        _edge(run, around.fixed, usable, "last_bad", "first_good")
+    # Any other bad range means the history is not one range around the claim.
+    run.not_monotone = [
+        str(usable[r.introduced.after].version)
+        for r in found.ranges
+        if r is not around and r.introduced.after is not None
+    ]
     if oracle.no_wheels is not None:
         run.note = (
             f"{usable[oracle.no_wheels].version} has no wheel for {platform} (nor, "

@@ -1,45 +1,50 @@
-"""`python -m harness bisect SCENARIO`: where a failure starts and where it stops.
+"""`python -m harness bisect SCENARIO`: every range where a failure starts and stops.
 
-From a release known to be bad (`--bad`, by default the last release before
-the claim's `fixed_in`), the search checks both ends of the range, then
-halves the interval on each side of the start with every probe (both sides
-at once, one probe per side per round) until it finds the last good and first
-bad release below, and the last bad and first good release above.
+It probes a few evenly spaced releases of the range (both ends, the start and
+both sides of every claimed edge) before halving, then searches every
+transition it found (good to bad, bad to good), one probe per transition per
+round, so a history that is bad, good and bad again is reported as two
+ranges on a cold cache as well as a warm one.  The start (`--bad`, by default
+the last release before the claim's `fixed_in`) is probed with the rest.
 
 What a probe means (one cell: the scenario on one release and Python):
 
-* bad: the scenario's failure is there, i.e. a known failure whose signature is
-  the one searched for (the scenario's first signature that can occur on this
-  platform, or `--signature`); with `--any-failure`, any outcome but a pass;
-* good: the failure is absent: a pass, or a *different* failure (a new failure,
-  a timeout, another signature), which the output names as such, since it may
-  hide the failure searched for;
+* bad: the scenario's failure is there, i.e. a known failure that matched the
+  signature searched for (the scenario's first signature that can occur on
+  this platform, or `--signature`); with `--any-failure`, any outcome but a pass;
+* good: the failure is absent: a pass, a release the scenario does not apply
+  to, or a *different* failure (a new failure, a timeout, another signature),
+  which the output names as such, since it may hide the failure searched for;
 * skip (git bisect's 125): the environment could not be built (install
   error); releases whose requires-python excludes the Python are left out of
-  the range up front, without a build.
+  the range up front, without a build, and a run of install failures (a
+  band: old releases on a new Python) is crossed by galloping and narrowed
+  with at most a few more failures.
 
 Probes are answered from the cell cache when the same scenario, release,
 Python, backend and platform were observed before (`--fresh` to run them all);
-only builds really performed are counted.  A binary search sees the edges
-nearest the start only: the ends of the range, and every cached observation
-in it, are checked against one bad range, and any disagreement is reported
-(exit 1) instead of being hidden.  Exit codes: 0 edges found, 1 the claim is
-contradicted or the outcome is not monotone, 2 infrastructure, 3 usage.
+only builds really performed are counted, and printed against the bound
+2*log2(n)+4 builds per edge found plus the coarse probes.  Between two probes
+with the same mark a short interval of the other mark could still hide: the
+output lists those stretches with their width.  Exit codes: 0 ranges found,
+1 the claim is contradicted (or its start does not show the failure),
+2 infrastructure, 3 usage.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 from rich.console import Console
 
-from harness.analyses.bisect import BisectResult, Mark, bisect, mark_of
+from harness.analyses.bisect import BisectResult, bisect
 from harness.analyses.bisect_setup import BisectProblem, BisectSetup
 from harness.clock import utc_now
+from harness.commands.bisect_probes import Probes
 from harness.commands.common import (
     add_harness_settings,
     add_scenario_dirs,
@@ -49,7 +54,6 @@ from harness.commands.common import (
 )
 from harness.commands.output_paths import check_command_outputs, save_results
 from harness.engine.cellsource import CellSource
-from harness.engine.executor import cell_context
 from harness.engine.pipeline import Harness
 from harness.engine.progress import SilentProgress
 from harness.envs.index import Release
@@ -62,18 +66,17 @@ from harness.errors import (
 )
 from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_signature
 from harness.judge.exit_codes import decide, network_failures
-from harness.plan.cells import Cell, cells_of, default_pythons, plan_cell
+from harness.plan.cells import default_pythons
 from harness.plan.versions import resolve_selector
 from harness.reports.bisect import render, summary_json
-from harness.results import CellResult, RunResults
+from harness.results import CellResult, RunResults, describe_scenario
 from harness.scenario.loader import load_scenarios, select_scenarios
 from harness.scenario.model import Scenario, Signature
 from harness.textsafety import escape
 
 NAME = "bisect"
-HELP = "find the releases where a scenario's failure starts and stops"
+HELP = "find every range of releases where a scenario's failure starts and stops"
 DEFAULT_RESULTS = Path("reports") / "bisect.json"
-ORIGIN = "bisect"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +115,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fresh", action="store_true", help="run every probe now; do not reuse the cell cache"
+    )
+    parser.add_argument(
+        "--coarse",
+        type=int,
+        metavar="N",
+        help="evenly spaced releases probed before halving (default: ceil(log2 n) + 1); more "
+        "narrows what a short interval could hide between two probes",
     )
     parser.add_argument(
         "--json",
@@ -246,94 +256,27 @@ def setup(args: argparse.Namespace, harness: Harness) -> BisectSetup:
     )
 
 
-class _Probes:
-    """The bisect oracle: marks for indices, by observing their cells.
-
-    A release is one cell per variant of the scenario's matrix (axes, extras,
-    resolution) in which the failure searched for can occur; it is bad when
-    any of them is, good when one is good and none bad, skipped when all are.
-    """
-
-    def __init__(self, plan: BisectSetup, source: CellSource, console: Console) -> None:
-        self.plan = plan
-        self.source = source
-        self.console = console
-        self.results: dict[int, CellResult] = {}
-        self.every: dict[int, list[CellResult]] = {}
-        self.ids = {s.id for s in plan.signatures}
-
-    def cells(self, index: int) -> list[Cell]:
-        release = self.plan.releases[index]
-        base = plan_cell(
-            self.plan.scenario, release.version, release, self.plan.python, self.plan.platform
-        )
-        variants = [cell for cell in cells_of(base) if self._may_fail(cell)]
-        return variants or [base]
-
-    def _may_fail(self, cell: Cell) -> bool:
-        if self.plan.any_failure or not self.plan.signatures:
-            return True
-        context = cell_context(cell)
-        return any(signature.applies_in(context) for signature in self.plan.signatures)
-
-    def mark(self, result: CellResult) -> Mark:
-        return mark_of(result, self.ids, self.plan.any_failure)
-
-    def combine(self, results: Sequence[CellResult]) -> tuple[Mark, CellResult]:
-        """The release's mark, and the cell that shows it best."""
-        marks = [self.mark(result) for result in results]
-        for wanted in (Mark.BAD, Mark.GOOD, Mark.SKIP):
-            if wanted in marks:
-                return wanted, results[marks.index(wanted)]
-        raise ValueError("a release without cells")
-
-    def every_result(self) -> list[CellResult]:
-        return [result for index in sorted(self.every) for result in self.every[index]]
-
-    def __call__(self, batch: Sequence[int]) -> Mapping[int, Mark]:
-        names = ", ".join(str(self.plan.releases[i].version) for i in batch)
-        self.console.print(f"probing {names}", highlight=False)
-        groups = {index: self.cells(index) for index in batch}
-        answers = iter(self.source.observe([c for i in batch for c in groups[i]], ORIGIN))
-        marks = {}
-        for index in batch:
-            self.every[index] = [next(answers) for _ in groups[index]]
-            marks[index], result = self.combine(self.every[index])
-            self.results[index] = result
-            how = (
-                f"cell cache {result.from_cell_cache}"
-                if result.from_cell_cache
-                else ("env reused" if result.env_reused else "built")
-            )
-            detail = result.signature or result.fingerprint or result.reason
-            self.console.print(
-                f"  {result.version:<10} {marks[index].value:<4}  {result.outcome}"
-                f" ({escape((detail or '')[:80])}) {escape(f'[{how}]')}",
-                highlight=False,
-            )
-        return marks
-
-
 def main(args: argparse.Namespace, console: Console) -> int:
     check_command_outputs(args)
+    if args.coarse is not None and args.coarse < 2:
+        raise UsageError("--coarse must be at least 2 (both ends of the range)")
     harness = Harness(harness_settings(args), notifier(console))
     plan = setup(args, harness)
     source = CellSource(harness, SilentProgress(), reuse=not args.fresh)
-    probes = _Probes(plan, source, console)
+    probes = Probes(plan, source, console)
     started_at = utc_now()
     console.print(escape(plan.describe()), highlight=False)
     for note in harness.index.notes:
         console.print(f"index: {escape(note)}", highlight=False)
-    free: set[int] = set()
-    known: dict[int, Mark] = {}
-    for index in range(len(plan.releases)):
-        hits = [source.cached(cell) for cell in probes.cells(index)]
-        if hits and all(hit is not None for hit in hits):
-            free.add(index)
-            known[index] = probes.combine([hit for hit in hits if hit is not None])[0]
+    free, known = probes.cached_marks()
+    if known:
+        console.print(f"{len(known)} release(s) already observed (cell cache)", highlight=False)
     command = ["python", "-m", "harness", *sys.argv[1:]]
     try:
-        result: BisectResult = bisect(len(plan.releases), plan.start, probes, free, known)
+        result: BisectResult = bisect(
+            len(plan.releases), plan.start, probes, free, known, plan.anchors(), args.coarse,
+            require_start_bad=plan.start_given,
+        )  # fmt: skip
     except InterruptedRun:
         partial = probes.every_result()
         where, _ = save_results(
@@ -350,17 +293,19 @@ def main(args: argparse.Namespace, console: Console) -> int:
     releases = [r.version for r in harness.installable_releases(plan.scenario.package)]
     claims = (
         [judge_signature(plan.scenario, signature, cells, releases)]
-        if signature is not None and (signature.claim.fixed_in or signature.claim.introduced_in)
+        if signature is not None and not signature.claim.empty
         else []
     )
-    problem = render(console, plan, result, probes.results, known, claims, source.cost)
+    problem = render(console, plan, result, probes.results, claims, source.cost)
     results = RunResults(
         cells=cells,
         claims=[claim.to_json() for claim in claims],
         started_at=started_at,
         finished_at=utc_now(),
         command=command,
-        bisect=summary_json(plan, result, probes.results, source.cost, problem),
+        releases={plan.scenario.package: [str(v) for v in releases]},
+        scenarios={plan.scenario.id: describe_scenario(plan.scenario)},
+        bisect=summary_json(plan, result, source.cost, problem),
     )
     where, failed = save_results(args.json, results, harness.cache_dir)
     console.print(f"results: {escape(str(where))}", highlight=False)

@@ -64,6 +64,8 @@ def cell_json(cell: Cell, shard: int) -> dict[str, Any]:
         "python": cell.python.label,
         "platform": cell.platform,
         "extras": list(cell.cell_extras),
+        "axes": dict(cell.axes),
+        "resolution": cell.resolution,
         "runnable": cell.runnable,
         "skip_reason": None if cell.runnable else (cell.skip_reason or cell.python.reason),
         "estimated_cost_s": round(estimated_cost(cell), 2),
@@ -83,7 +85,8 @@ def plan_json(cells: Sequence[Cell], shard_of: Sequence[int], total: int) -> dic
 
 def _print_table(console: Console, cells: Sequence[Cell], shard_of: Sequence[int]) -> None:
     table = Table(title="planned cells")
-    for column in ("shard", "scenario", "version", "python", "platform", "extras", "cost", "run"):
+    columns = ("shard", "scenario", "version", "python", "platform", "variant", "cost", "run")
+    for column in columns:
         table.add_column(column)
     for cell, shard in zip(cells, shard_of, strict=True):
         table.add_row(
@@ -92,7 +95,7 @@ def _print_table(console: Console, cells: Sequence[Cell], shard_of: Sequence[int
             str(cell.version),
             cell.python.label,
             cell.platform,
-            ",".join(cell.cell_extras) or "-",
+            escape(cell.variant) or "-",
             f"{estimated_cost(cell):.1f}s",
             "yes" if cell.runnable else escape(f"skip: {cell.skip_reason or cell.python.reason}"),
         )

@@ -4,7 +4,8 @@ Shards of one matrix, runs on Linux, macOS and Windows machines, runs on
 different days: their cells are united by their key (scenario, package, version,
 python, platform, extras, axes, resolution); two files that disagree on a cell make it a *conflict*,
 shown and counted as unexpected.  Claims are judged again over the merged
-cells for every scenario whose file is at hand.  The exit code follows `run`:
+cells for every scenario whose file is at hand, and so is whether each of its
+cells is expected.  The exit code follows `run`:
 0 all as expected, 1 an unexpected cell, conflict or contradicted claim.
 """
 
@@ -23,7 +24,7 @@ from harness.commands.common import (
 from harness.commands.output_paths import check_command_outputs, write_problem
 from harness.errors import EmptySelectionError
 from harness.judge.exit_codes import run_exit_code
-from harness.reports.merge import load_and_merge, merged_run_results
+from harness.reports.merge import load_and_merge, merged_run_results, rejudged
 from harness.reports.model import build_report
 from harness.reports.outputs import write_reports
 from harness.reports.terminal import render_matrix
@@ -66,7 +67,10 @@ def main(args: argparse.Namespace, console: Console) -> int:
     if not merged.cells:
         names = ", ".join(str(path) for path in args.results)
         raise EmptySelectionError(f"{names}: no cells to report")
-    report = build_report(merged, _scenarios(args, console))
+    scenarios = _scenarios(args, console)
+    # Cells are judged again by the scenario files at hand, like the claims.
+    merged = rejudged(merged, scenarios)
+    report = build_report(merged, scenarios)
     cells = report.effective_cells()
     if args.json is not None:
         claims = [claim.to_json() for claim in report.claims]

@@ -32,7 +32,7 @@ from harness.results import CellResult
 from harness.scenario.model import Scenario
 
 #: Bump when an entry's meaning changes: older entries are ignored.
-CELL_FORMAT = 1
+CELL_FORMAT = 2
 
 
 def scenario_fingerprint(scenario: Scenario) -> str:
@@ -90,6 +90,11 @@ class CellCache:
 
     def __init__(self, cache_dir: Path) -> None:
         self.root = cache_dir / "cells"
+
+    def count(self, scenario_id: str) -> int:
+        """How many observations of a scenario are kept (any harness version)."""
+        folder = self.root / scenario_id
+        return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
 
     def _path(self, identity: Mapping[str, Any]) -> Path:
         return self.root / str(identity["scenario"]) / _entry_name(identity)

@@ -103,13 +103,15 @@ class CellSource:
         ]
 
     def _count(self, result: CellResult) -> None:
-        if result.outcome == Outcome.SKIP:
-            return
         if result.outcome == Outcome.INSTALL_ERROR:
             self.cost.builds += 1
             self.cost.failed_builds += 1
             return
-        self.cost.servers_run += 1
+        if result.env_reused is None:
+            return  # skipped before anything was built (platform, requires-python, range)
+        # A cell found not applicable in its environment (its --help) still built it.
+        if result.exit_code is not None:
+            self.cost.servers_run += 1
         if result.env_reused:
             self.cost.envs_reused += 1
         else:

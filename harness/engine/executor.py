@@ -34,6 +34,7 @@ from harness.procs.registry import REGISTRY, SpawnRefused
 from harness.results import CellResult, output_tail
 from harness.runner.cell import CellRunner
 from harness.runner.observation import Observation
+from harness.scenario.applicability import CellSite
 from harness.scenario.model import CellContext
 from harness.targets.launchers import NATIVE, Launcher
 
@@ -74,6 +75,13 @@ def cell_context(cell: Cell) -> CellContext:
     axes["resolution"] = cell.resolution
     axes["extras"] = ",".join(cell.cell_extras)
     return CellContext(cell.platform, interpreter.version if interpreter else None, axes)
+
+
+def cell_site(cell: Cell) -> CellSite:
+    """What applicability is judged on: the release, the Python and the axes."""
+    interpreter = cell.python.interpreter
+    python = interpreter.version if interpreter else None
+    return CellSite(cell.scenario.package, cell.version, python, dict(cell.axes))
 
 
 def _base_fields(cell: Cell) -> dict[str, object]:
@@ -132,7 +140,9 @@ class Executor:
             while True:
                 if self.cancel.is_set():
                     return None
-                observation = self.runner.run(cell.scenario, env.python, launcher, dict(cell.axes))
+                observation = self.runner.run(
+                    cell.scenario, env.python, launcher, dict(cell.axes), cell_site(cell)
+                )
                 if self.cancel.is_set():
                     return None
                 verdict = _judge(cell, observation)
@@ -183,6 +193,7 @@ class Executor:
             reason=verdict.reason,
             signature=verdict.signature,
             fingerprint=verdict.fingerprint,
+            also_matched=verdict.also,
             duration_s=sum(a.observation.duration_s for a in attempts),
             exit_code=observation.exit_code,
             output_tail=output_tail(observation.output),

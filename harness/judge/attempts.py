@@ -9,6 +9,7 @@ is recorded either way, so nothing the harness saw is thrown away.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,13 +86,7 @@ def combine(attempts: Sequence[Attempt]) -> tuple[Verdict, Attempt]:
                 f" (after {len(superseded)} retr{'y' if len(superseded) == 1 else 'ies'} "
                 f"on flaky signature {', '.join(flaky)})"
             )
-            verdict = Verdict(
-                verdict.outcome,
-                verdict.signature,
-                verdict.fingerprint,
-                verdict.expected,
-                verdict.reason + note,
-            )
+            verdict = dataclasses.replace(verdict, reason=verdict.reason + note)
         return verdict, last
     shown = next((a for a in finals.values() if a.verdict.outcome != Outcome.PASS), last)
     counts = ", ".join(f"{label} x{n}" for label, n in sorted(kinds.items()))

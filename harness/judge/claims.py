@@ -1,15 +1,21 @@
-"""Check upstream claims (`fixed_in`, `introduced_in`) against what was observed.
+"""Check upstream claims (`fixed_in`, `introduced_in`, or several `ranges`)
+against what was observed.
 
-The verdict is never a repetition of the claim:
+Each claimed range is judged on its own (see `harness.judge.ranges`); the
+verdict is never a repetition of the claim:
 
-* `confirmed`: the signature was seen, only where the claim says it should be;
+* `confirmed`: the signature was seen, only where the claim says it should be,
+  in every claimed range, and nothing the claim calls affected passes;
 * `refined`: confirmed, and the observations narrow the affected range further
   (e.g. they show where the bug was introduced when the claim does not say);
-* `contradicted`: the signature appeared at or after `fixed_in` (or before
-  `introduced_in`), or a release the claim calls affected passes;
-* `unverifiable here`: nothing observed can speak to the claim (a Windows
-  signature run on Linux, the bug never reproduced in the run, or the only
-  cells ran on a platform the scenario declares unfaithful, such as Wine).
+* `contradicted`: the signature appeared outside every claimed range (at or
+  after a `fixed_in`, before the first `introduced_in`), or a release the claim
+  calls affected passes (the claimed edge itself, or one between two bad
+  releases: a bad range that is not contiguous is never `confirmed`);
+* `unverifiable here`: nothing observed can speak to the claim, or to one of
+  its ranges (a Windows signature run on Linux, the bug never reproduced in
+  the run, or the only cells ran on a platform the scenario declares
+  unfaithful, such as Wine).
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from harness.judge.ranges import (
+    ObservedRange,
+    RangeJudgement,
+    judge_range,
+    observed_ranges,
+    outside,
+)
 from harness.outcomes import Outcome
 from harness.results import CellResult
 from harness.scenario.model import CellContext, Scenario, Signature
@@ -42,17 +55,35 @@ class ClaimVerdict:
     last_bad: str | None = None
     last_good_before: str | None = None
     first_good_after: str | None = None
+    #: Every observed bad range, oldest first (the fields above span them all).
+    ranges: tuple[ObservedRange, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__, platforms=list(self.platforms))
+        data = dict(self.__dict__, platforms=list(self.platforms))
+        data["ranges"] = [observed.to_json() for observed in self.ranges]
+        return data
+
+    def observed(self) -> str:
+        """Every observed range in words, `;`-separated ("not seen" when none)."""
+        return "; ".join(observed.describe() for observed in self.ranges) or "not seen"
 
 
 @dataclass(frozen=True)
 class _Edges:
+    """The edges of the observed bad ranges as a whole: the first range's lower
+    side, the last range's upper side."""
+
     first_bad: str | None = None
     last_bad: str | None = None
     last_good_before: str | None = None
     first_good_after: str | None = None
+
+    @classmethod
+    def of(cls, observed: Sequence[ObservedRange]) -> _Edges:
+        if not observed:
+            return cls()
+        first, last = observed[0], observed[-1]
+        return cls(first.first_bad, last.last_bad, first.last_good_before, last.first_good_after)
 
 
 @dataclass(frozen=True)
@@ -62,7 +93,13 @@ class _VerdictBase:
     claim: str
     platforms: tuple[str, ...]
 
-    def verdict(self, verdict: str, detail: str, edges: _Edges | None = None) -> ClaimVerdict:
+    def verdict(
+        self,
+        verdict: str,
+        detail: str,
+        edges: _Edges | None = None,
+        observed: Sequence[ObservedRange] = (),
+    ) -> ClaimVerdict:
         edges = edges or _Edges()
         return ClaimVerdict(
             self.scenario,
@@ -75,6 +112,7 @@ class _VerdictBase:
             edges.last_bad,
             edges.last_good_before,
             edges.first_good_after,
+            tuple(observed),
         )
 
 
@@ -89,11 +127,6 @@ def result_context(cell: CellResult) -> CellContext:
     axes["resolution"] = cell.resolution
     axes["extras"] = ",".join(cell.extras)
     return CellContext(cell.platform, python, axes)
-
-
-def _previous_release(version: Version, releases: Sequence[Version]) -> Version | None:
-    older = [release for release in releases if release < version]
-    return max(older) if older else None
 
 
 def judge_signature(
@@ -115,77 +148,76 @@ def judge_signature(
         scenario.id, signature.id, claim.describe(), tuple(sorted(signature.platforms))
     )
     if not relevant:
-        scope = signature.scope()
-        if scope and any(signature.applies_to(cell.platform) for cell in own):
-            return base.verdict(
-                UNVERIFIABLE, f"no cell this signature applies to ran (it needs {scope})"
-            )
-        platforms_seen = sorted({cell.platform for cell in own})
-        wanted = ", ".join(sorted(signature.platforms))
-        unfaithful = sorted(
-            {c.platform for c in own if c.outcome == Outcome.UNFAITHFUL}
-            & {c.platform for c in own if signature.applies_to(c.platform)}
-        )
-        if unfaithful:
-            detail = (
-                f"only {', '.join(unfaithful)} cells ran for {wanted}, and the scenario "
-                "declares that unfaithful (see the cells' reason)"
-            )
-        elif any(signature.applies_to(platform) for platform in platforms_seen):
-            detail = f"no {wanted} cell ran (all were skipped or failed to install)"
-        else:
-            where = ", ".join(platforms_seen) or "no platform"
-            detail = f"signature applies to {wanted}; this run observed {where}"
-        return base.verdict(UNVERIFIABLE, detail)
+        return base.verdict(UNVERIFIABLE, _nothing_relevant(signature, own))
 
-    bad = sorted({c.parsed_version for c in relevant if c.signature == signature.id})
-    bad_set = set(bad)
+    bad = sorted({c.parsed_version for c in relevant if signature.id in c.signatures})
     by_version: dict[Version, list[CellResult]] = {}
     for cell in relevant:
         by_version.setdefault(cell.parsed_version, []).append(cell)
     good = sorted(
         version
         for version, group in by_version.items()
-        if version not in bad_set and all(cell.outcome == Outcome.PASS for cell in group)
+        if version not in set(bad) and all(cell.outcome == Outcome.PASS for cell in group)
     )
-    if not bad:
-        return _judge_never_seen(base, claim.fixed_in, claim.introduced_in, good, releases)
-
-    first_bad, last_bad = bad[0], bad[-1]
-    last_good_before = max((v for v in good if v < first_bad), default=None)
-    first_good_after = min((v for v in good if v > last_bad), default=None)
-    edges = _Edges(
-        first_bad=str(first_bad),
-        last_bad=str(last_bad),
-        last_good_before=str(last_good_before) if last_good_before else None,
-        first_good_after=str(first_good_after) if first_good_after else None,
-    )
-    contradictions = []
-    if claim.fixed_in is not None and last_bad >= claim.fixed_in:
-        contradictions.append(f"seen in {last_bad}, at or after the claimed fix {claim.fixed_in}")
-    if claim.introduced_in is not None and first_bad < claim.introduced_in:
-        contradictions.append(
-            f"seen in {first_bad}, before the claimed introduction {claim.introduced_in}"
-        )
-    if claim.introduced_in is not None and claim.introduced_in in good:
-        contradictions.append(f"{claim.introduced_in}, the claimed introduction, passes")
-    before_fix = _previous_release(claim.fixed_in, releases) if claim.fixed_in else None
-    if before_fix is not None and before_fix in good:
-        contradictions.append(f"{before_fix}, the release before the claimed fix, passes")
-    evidence = _provenance(by_version, (last_good_before, first_bad, last_bad, first_good_after))
+    observed = observed_ranges(bad, good)
+    edges = _Edges.of(observed)
+    judged = [
+        judge_range(claimed, bad, good, releases, first=index == 0)
+        for index, claimed in enumerate(claim.ranges)
+    ]
+    contradictions = [problem for j in judged for problem in j.contradictions]
+    contradictions += outside(claim.ranges, bad)
+    shown = [v for r in observed for v in (r.last_good_before, r.first_bad, r.last_bad,
+                                           r.first_good_after)]  # fmt: skip
+    evidence = _provenance(by_version, (Version(v) for v in shown if v is not None))
     if contradictions:
-        return base.verdict(CONTRADICTED, "; ".join(contradictions) + evidence, edges)
+        return base.verdict(CONTRADICTED, "; ".join(contradictions) + evidence, edges, observed)
+    if not bad:
+        ran = ", ".join(str(v) for v in good) or "no passing release"
+        detail = f"the signature never appeared in this run (passing: {ran})"
+        return base.verdict(UNVERIFIABLE, detail, edges, observed)
+    several = len(judged) > 1
+    parts = [_range_words(j, several) for j in judged]
+    if any(not j.seen for j in judged):
+        return base.verdict(UNVERIFIABLE, "; ".join(parts) + evidence, edges, observed)
+    verdict = REFINED if judged[0].refinement is not None else CONFIRMED
+    return base.verdict(verdict, "; ".join(parts) + evidence, edges, observed)
 
-    observed = f"observed bad {first_bad}..{last_bad}"
-    if first_good_after is not None:
-        observed += f", good again at {first_good_after}"
-    if claim.introduced_in is None and last_good_before is not None:
-        if _previous_release(first_bad, releases) == last_good_before:
-            refinement = f"introduced in {first_bad}"
-        else:
-            refinement = f"introduced after {last_good_before}, by {first_bad}"
-        return base.verdict(REFINED, f"{refinement}; {observed}{evidence}", edges)
-    return base.verdict(CONFIRMED, observed + evidence, edges)
+
+def _range_words(judged: RangeJudgement, several: bool) -> str:
+    """`introduced in 0.13.4; observed bad 0.13.4..0.13.4, good again at 0.14.0`,
+    prefixed by the claimed range when the claim has several."""
+    if not judged.seen:
+        text = "never seen in this run"
+    else:
+        text = judged.observed
+        if judged.refinement is not None:
+            text = f"{judged.refinement}; {text}"
+    if several:
+        text = f"range {judged.claimed.describe() or 'all releases'}: {text}"
+    return text
+
+
+def _nothing_relevant(signature: Signature, own: Sequence[CellResult]) -> str:
+    """Why no cell can speak to the claim: scope, platforms, skips, unfaithful targets."""
+    scope = signature.scope()
+    if scope and any(signature.applies_to(cell.platform) for cell in own):
+        return f"no cell this signature applies to ran (it needs {scope})"
+    platforms_seen = sorted({cell.platform for cell in own})
+    wanted = ", ".join(sorted(signature.platforms))
+    unfaithful = sorted(
+        {c.platform for c in own if c.outcome == Outcome.UNFAITHFUL}
+        & {c.platform for c in own if signature.applies_to(c.platform)}
+    )
+    if unfaithful:
+        return (
+            f"only {', '.join(unfaithful)} cells ran for {wanted}, and the scenario "
+            "declares that unfaithful (see the cells' reason)"
+        )
+    if any(signature.applies_to(platform) for platform in platforms_seen):
+        return f"no {wanted} cell ran (all were skipped or failed to install)"
+    where = ", ".join(platforms_seen) or "no platform"
+    return f"signature applies to {wanted}; this run observed {where}"
 
 
 def _provenance(
@@ -204,27 +236,6 @@ def _provenance(
         where = f"reused from the cell cache, observed {cached[-1]}" if cached else "ran now"
         notes.append(f"{version}: {what}, {where}")
     return f" [evidence: {'; '.join(notes)}]" if notes else ""
-
-
-def _judge_never_seen(
-    base: _VerdictBase,
-    fixed_in: Version | None,
-    introduced_in: Version | None,
-    good: list[Version],
-    releases: Sequence[Version],
-) -> ClaimVerdict:
-    """The signature never appeared: contradicted only if a release it must affect passed."""
-    must_fail = [introduced_in] if introduced_in is not None else []
-    if fixed_in is not None:
-        before_fix = _previous_release(fixed_in, releases)
-        if before_fix is not None:
-            must_fail.append(before_fix)
-    passing = [v for v in must_fail if v in good]
-    if passing:
-        detail = f"{passing[0]} passes, but the claim says it has the bug"
-        return base.verdict(CONTRADICTED, detail)
-    ran = ", ".join(str(v) for v in good) or "no passing release"
-    return base.verdict(UNVERIFIABLE, f"the signature never appeared in this run (passing: {ran})")
 
 
 def judge_claims(

@@ -12,7 +12,6 @@ taken) is never expected.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.version import Version
@@ -20,6 +19,7 @@ from packaging.version import Version
 from harness.outcomes import Outcome
 from harness.runner.observation import Observation
 from harness.scenario.model import CellContext, Scenario, Signature
+from harness.scenario.signatures import CellEvidence, CheckEvidence
 
 #: An unfaithful cell's reason is "unfaithful here: WHY (observed on ...: OUTCOME)".
 UNFAITHFUL_PREFIX = "unfaithful here: "
@@ -82,28 +82,28 @@ def fingerprint(observation: Observation) -> str:
     return "unknown"
 
 
-def match_signature(
-    scenario: Scenario,
-    output: str,
-    platform: str | CellContext,
-    failed_checks: Iterable[str] = (),
-    passed_checks: Iterable[str] = (),
-) -> tuple[Signature | None, list[Signature]]:
-    """The first applicable signature that matches, and matching ones that do not
-    apply here (another platform, Python or axis value)."""
-    context = platform if isinstance(platform, CellContext) else CellContext(platform)
-    failed = tuple(failed_checks)
-    passed = tuple(passed_checks)
-    matched: Signature | None = None
+def match_signatures(
+    scenario: Scenario, evidence: CellEvidence, context: CellContext
+) -> tuple[list[Signature], list[Signature]]:
+    """Every applicable signature that matches, in the scenario's order, and the
+    matching ones that do not apply here (another platform, Python or axis value)."""
+    matched: list[Signature] = []
     elsewhere: list[Signature] = []
     for signature in scenario.signatures:
-        if not signature.matches(output, failed, passed):
+        if not signature.matches(evidence):
             continue
-        if signature.applies_in(context):
-            matched = matched or signature
-        else:
-            elsewhere.append(signature)
+        (matched if signature.applies_in(context) else elsewhere).append(signature)
     return matched, elsewhere
+
+
+def evidence_of(observation: Observation) -> CellEvidence:
+    """What signatures are matched against (skipped checks are not evidence)."""
+    checks = {
+        check.name: CheckEvidence(check.ok, check.detail, check.timed_out, check.elapsed_s)
+        for check in observation.checks
+        if not check.skipped
+    }
+    return CellEvidence(observation.output, checks, observation.exit_code)
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,9 @@ class Verdict:
     fingerprint: str | None
     expected: bool
     reason: str
+    #: Further signatures that matched too, in the scenario's order (the first
+    #: matching one is `signature`).
+    also: tuple[str, ...] = ()
 
 
 def classify(
@@ -145,27 +148,30 @@ def _classify_observation(
     platform: str | CellContext,
     observation: Observation,
 ) -> Verdict:
+    if observation.not_applicable is not None:
+        return Verdict(Outcome.SKIP, None, None, True, observation.not_applicable)
     problem = observation.port_conflict or observation.aborted
     if problem is not None:
         return Verdict(Outcome.ERROR, None, None, False, problem)
-    failed_names = [check.name for check in observation.failed_checks]
-    passed_names = [check.name for check in observation.checks if check.ok]
-    signature, _ = match_signature(
-        scenario, observation.output, platform, failed_names, passed_names
-    )
+    context = platform if isinstance(platform, CellContext) else CellContext(platform)
+    matched, _ = match_signatures(scenario, evidence_of(observation), context)
     if observation.all_ok:
         reason = "every expectation held"
-        if signature is not None:
-            reason += f" (signature {signature.id} matched the output anyway)"
+        if matched:
+            reason += f" (signature {matched[0].id} matched the output anyway)"
         return Verdict(Outcome.PASS, None, None, True, reason)
     failed = observation.failed_checks
     summary = "; ".join(f"{check.name}: {check.detail}" for check in failed)
-    if signature is not None:
-        expected = signature.claim.covers(version)
-        reason = f"{signature.id} ({signature.claim.describe()}): {summary}"
+    if matched:
+        first, *others = matched
+        expected = any(signature.claim.covers(version) for signature in matched)
+        reason = f"{first.id} ({first.claim.describe()}): {summary}"
+        if others:
+            reason += " [also matched: " + ", ".join(s.id for s in others) + "]"
         if not expected:
             reason = f"regression: {reason}"
-        return Verdict(Outcome.KNOWN_FAILURE, signature.id, None, expected, reason)
+        also = tuple(s.id for s in others)
+        return Verdict(Outcome.KNOWN_FAILURE, first.id, None, expected, reason, also)
     if observation.ready_timed_out or observation.stop_timed_out or observation.probe_timed_out:
         return Verdict(Outcome.TIMEOUT, None, fingerprint(observation), False, summary)
     return Verdict(Outcome.NEW_FAILURE, None, fingerprint(observation), False, summary)

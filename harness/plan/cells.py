@@ -17,6 +17,7 @@ from harness.envs.index import Release, ReleaseIndex
 from harness.envs.interpreters import Interpreter, PythonRequest, PythonSource
 from harness.errors import EmptySelectionError
 from harness.plan.versions import claim_edges, resolve_selector
+from harness.scenario.applicability import CellSite
 from harness.scenario.model import Scenario
 
 #: First final release of each CPython minor: a server release older than a
@@ -245,6 +246,17 @@ def with_variant(
             f"the index gives no upload time for {cell.scenario.package} {cell.version}: "
             "cannot resolve as of its release date"
         )
+    if reason is None:
+        # Not applicable from the key alone (a release or Python the scenario or
+        # this variant does not apply to): skipped without building anything.
+        interpreter = cell.python.interpreter
+        site = CellSite(
+            cell.scenario.package,
+            cell.version,
+            interpreter.version if interpreter else None,
+            dict(axes),
+        )
+        reason = cell.scenario.applicability.static_reason(site)
     return replace(cell, axes=axes, extras=extras, resolution=resolution, skip_reason=reason)
 
 

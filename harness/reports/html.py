@@ -63,6 +63,8 @@ class Evidence:
     reason: str
     signature: str | None
     signature_description: str
+    #: Further signatures that matched, besides `signature`.
+    also_matched: tuple[str, ...]
     fingerprint: str | None
     exception: str | None
     exit_code: int | None
@@ -103,6 +105,7 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> Evidenc
         reason=cell.reason,
         signature=cell.signature,
         signature_description=signatures.get(cell.signature or "", ""),
+        also_matched=cell.also_matched,
         fingerprint=cell.fingerprint,
         exception=None if cell.outcome == Outcome.PASS else last_exception(cell.output_tail),
         exit_code=cell.exit_code,

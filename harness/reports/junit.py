@@ -73,6 +73,8 @@ def _failure_body(cell: MergedCell) -> str:
         lines = [header, f"reason: {seen.reason}"]
         if seen.signature:
             lines.append(f"signature: {seen.signature}")
+        if seen.also_matched:
+            lines.append(f"also matched: {', '.join(seen.also_matched)}")
         if seen.fingerprint:
             lines.append(f"fingerprint: {seen.fingerprint}")
         lines.append(f"exit code: {seen.exit_code}; duration: {seen.duration_s:.2f} s")

@@ -111,6 +111,7 @@ def _scenario(scenario: ScenarioReport, detail: _Detail) -> list[str]:
         lines.append(
             f"- claim `{claim.signature}` ({md(claim.claim)}; {md(', '.join(claim.platforms))}): "
             f"**{md(claim.verdict)}**: {md(claim.detail)}"
+            + (f" (observed: {md(claim.observed())})" if claim.ranges else "")
         )
     if scenario.claims:
         lines.append("")
@@ -124,7 +125,7 @@ def _scenario(scenario: ScenarioReport, detail: _Detail) -> list[str]:
     )
     for cell in listed:
         shown = cell.effective()
-        why = shown.signature or shown.fingerprint or shown.reason
+        why = ", ".join(shown.signatures) or shown.fingerprint or shown.reason
         lines.append(
             f"- **unexpected** {md(shown.version)} py{md(shown.python)} {md(shown.platform)}: "
             f"{md(outcome_word(shown.outcome))}: {md(why[:300])}"

@@ -12,16 +12,18 @@ silently in favour of one of them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from harness.judge.rejudge import rejudge_cell
 from harness.outcomes import Outcome
 from harness.plan.cells import CellKey
 from harness.results import CellResult, RunResults, load_results
+from harness.scenario.model import Scenario
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,23 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
         releases={package: sorted(found, key=Version) for package, found in releases.items()},
         scenarios=scenarios,
     )
+
+
+def rejudged(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> MergedResults:
+    """Every observation of a scenario at hand judged again by its file (see
+    `harness.judge.rejudge`), so cells agree with the claims judged from it."""
+    cells = [
+        MergedCell(
+            tuple(
+                FileRecord(rejudge_cell(scenario, o.cell), o.source)
+                if (scenario := scenarios.get(o.cell.scenario)) is not None
+                else o
+                for o in cell.observations
+            )
+        )
+        for cell in merged.cells
+    ]
+    return dataclasses.replace(merged, cells=cells)
 
 
 def load_and_merge(paths: Iterable[Path]) -> MergedResults:

@@ -16,6 +16,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.judge.claims import CONTRADICTED, ClaimVerdict, judge_claims
+from harness.judge.ranges import ObservedRange
 from harness.reports.merge import (
     MergedCell,
     MergedResults,
@@ -145,6 +146,19 @@ def claim_from_json(data: Mapping[str, Any]) -> ClaimVerdict:
         detail=str(data.get("detail", "")),
         first_bad=data.get("first_bad"),
         last_bad=data.get("last_bad"),
+        last_good_before=data.get("last_good_before"),
+        first_good_after=data.get("first_good_after"),
+        ranges=tuple(
+            _observed(item) for item in data.get("ranges") or () if isinstance(item, Mapping)
+        ),
+    )
+
+
+def _observed(data: Mapping[str, Any]) -> ObservedRange:
+    """A stored observed range (results written before ranges were stored have none)."""
+    return ObservedRange(
+        first_bad=str(data.get("first_bad", "")),
+        last_bad=str(data.get("last_bad", "")),
         last_good_before=data.get("last_good_before"),
         first_good_after=data.get("first_good_after"),
     )

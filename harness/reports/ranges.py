@@ -1,9 +1,9 @@
 """The observed-ranges table: where each known failure starts and stops, from results.
 
 Built from results files (`run` or `bisect`): for every signature, the claim,
-the verdict, and the edges the harness observed (last good, first bad, last
-bad, first good), with the Pythons and axis values that showed it and the
-command that produced the observations.  When no older release passed, the
+the verdict, and every bad range the harness observed (last good, first bad,
+last bad, first good of each), with the Pythons and axis values that showed it
+and the command that produced the observations.  When no older release passed, the
 table says what the older releases did instead (install errors, other
 failures), so "the bug predates what can be installed here" is shown, not
 implied.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from harness.errors import UsageError
+from harness.judge.ranges import ObservedRange
 from harness.outcomes import Outcome
 from harness.reports.model import Report, ScenarioReport
 from harness.results import CellResult
@@ -39,20 +40,31 @@ class RangeRow:
     where: str
     below: str
     command: str
+    #: Every observed bad range, oldest first.
+    ranges: tuple[ObservedRange, ...] = ()
 
     def observed(self) -> str:
-        if self.first_bad is None:
+        """Every observed range: `a ✓ → **b … c** ✗ → d ✓`, joined by ` · `."""
+        if not self.ranges and self.first_bad is None:
             return "not seen"
-        before = self.last_good_before or "…"
-        after = self.first_good_after or "…"
-        return f"{before} ✓ → **{self.first_bad} … {self.last_bad}** ✗ → {after} ✓"
+        ranges = self.ranges or (
+            ObservedRange(
+                self.first_bad or "", self.last_bad or "", self.last_good_before,
+                self.first_good_after,
+            ),
+        )  # fmt: skip
+        return " · ".join(
+            f"{r.last_good_before or '…'} ✓ → **{r.first_bad} … {r.last_bad}** ✗ → "
+            f"{r.first_good_after or '…'} ✓"
+            for r in ranges
+        )
 
 
 def _where(cells: Iterable[CellResult], signature: str) -> str:
     """Pythons and variants of the cells where the signature matched."""
     rows = sorted(
         {(Version(c.python) if c.python[0].isdigit() else Version("0"), c.python, c.variant)
-         for c in cells if c.signature == signature}
+         for c in cells if signature in c.signatures}
     )  # fmt: skip
     labels = [f"py{python}" + (f" {variant}" if variant else "") for _, python, variant in rows]
     return "; ".join(dict.fromkeys(labels))
@@ -102,6 +114,7 @@ def range_rows(report: Report) -> list[RangeRow]:
                     where=_where(own, claim.signature),
                     below=_below(own, claim.first_bad),
                     command="\n".join(sorted(_commands(scenario, command_of))),
+                    ranges=claim.ranges,
                 )
             )
     return sorted(rows, key=lambda row: (row.scenario, row.signature))

@@ -31,6 +31,8 @@ def cell_text(cell: CellResult) -> Text:
         text.append(" !", style="bold red")
     shown = cell.outcome not in (Outcome.SKIP, Outcome.UNFAITHFUL)
     detail = cell.signature or (cell.fingerprint if shown else None)
+    if detail and cell.also_matched:
+        detail += " +" + ",".join(cell.also_matched)
     if detail:
         text.append("\n" + (detail if len(detail) <= 40 else detail[:39] + "…"), style="dim")
     if cell.origin != "selected" or cell.from_cell_cache:
@@ -119,6 +121,7 @@ def render_matrix(
                     f"  claim [bold]{escape(verdict.signature)}[/] ({escape(verdict.claim)}, "
                     f"{platforms}): [{style}]{escape(verdict.verdict)}[/]"
                     f" - {escape(verdict.detail)}"
+                    + (f"\n    observed: {escape(verdict.observed())}" if verdict.ranges else "")
                 )
             )
         parts.extend(_unfaithful_notes(own))

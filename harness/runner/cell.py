@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.patterns import PatternTimeout
@@ -29,11 +29,14 @@ from harness.runner.exclusive import ResourceLocks
 from harness.runner.launch import LaunchPlan, plan_launch, start
 from harness.runner.observation import Check, Findings, Observation
 from harness.runner.ports import PortAllocator, port_holder
+from harness.runner.preconditions import HelpTexts
 from harness.runner.probes.http import prewarm as prewarm_probes
 from harness.runner.probes.state import in_use_before_start, listening_check
 from harness.runner.probing import collect_after_exit, probe
 from harness.runner.readiness import await_ready, port_conflict
 from harness.runner.stopping import check_leftovers, reap, stop
+from harness.scenario.applicability import CellSite
+from harness.scenario.checks import HttpProbe
 from harness.scenario.model import Scenario
 from harness.targets.launchers import NATIVE, Launcher
 
@@ -69,6 +72,8 @@ class CellRunner:
         self.cancel = cancel
         self.scratch_root = scratch_root
         self.resources = ResourceLocks(machine_scratch_root() / "resources")
+        #: `uvicorn --help` per environment, for the scenarios that ask it.
+        self.help = HelpTexts()
         threading.Thread(target=prewarm_probes, name="prewarm-probes", daemon=True).start()
 
     def run(
@@ -77,9 +82,11 @@ class CellRunner:
         env_python: Path,
         launcher: Launcher = NATIVE,
         axes: Mapping[str, str] | None = None,
+        site: CellSite | None = None,
     ) -> Observation:
         """`launcher`: how the target platform starts servers; `axes`: the cell's
-        matrix values, for `{axis}` placeholders."""
+        matrix values, for `{axis}` placeholders; `site`: the cell's release and
+        Python, for the checks that apply only to some (None: every check applies)."""
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         with (
             tempfile.TemporaryDirectory(prefix="cell-", dir=self.scratch_root) as workdir,
@@ -87,6 +94,9 @@ class CellRunner:
         ):
             if conflict is not None:
                 return _conflict_observation(conflict)
+            applies = self._applies(scenario, env_python, launcher, site, Path(workdir))
+            if isinstance(applies, Observation):
+                return applies
             fixed = scenario.server.fixed_port
             if fixed is not None:
                 holder = port_holder(scenario.server.host, fixed)
@@ -95,15 +105,38 @@ class CellRunner:
                         f"port {scenario.server.host}:{fixed}, which the scenario asks for, "
                         f"is already in use by {holder}; the server was not started"
                     )
-                return self._run(scenario, env_python, Path(workdir), axes or {}, launcher)
+                return self._run(scenario, env_python, Path(workdir), applies, launcher)
             notes: list[str] = []
             for attempt in range(PORT_RETRIES + 1):
-                observation = self._run(scenario, env_python, Path(workdir), axes or {}, launcher)
+                observation = self._run(scenario, env_python, Path(workdir), applies, launcher)
                 if observation.port_conflict is None or scenario.server.port == 0:
                     break
                 if attempt < PORT_RETRIES and not self.cancel.is_set():
                     notes.append(f"{observation.port_conflict}; retried on another port")
             return replace(observation, notes=(*notes, *observation.notes))
+
+    def _applies(
+        self,
+        scenario: Scenario,
+        env_python: Path,
+        launcher: Launcher,
+        site: CellSite | None,
+        workdir: Path,
+    ) -> _Applies | Observation:
+        """What applies in this cell, or the observation of a cell that does not
+        (an option its `--help` does not list)."""
+        axes = dict(site.axes) if site is not None else {}
+        rules = scenario.applicability
+        if site is None:
+            return _Applies(axes, {}, tuple(rules.probes(axes)))
+        help_text = None
+        if rules.needs_help(axes):
+            help_text = self.help.get(env_python, launcher, scenario.server.app_dir, workdir)
+            reason = rules.help_reason(site, help_text) if help_text is not None else None
+            if reason is not None:
+                return _not_applicable_observation(reason)
+        skipped = rules.skipped_checks(site, help_text)
+        return _Applies(axes, skipped, tuple(rules.probes(axes)))
 
     @contextlib.contextmanager
     def _exclusive(self, scenario: Scenario) -> Iterator[str | None]:
@@ -133,7 +166,7 @@ class CellRunner:
         scenario: Scenario,
         env_python: Path,
         workdir: Path,
-        axes: Mapping[str, str],
+        applies: _Applies,
         launcher: Launcher,
     ) -> Observation:
         blocked = [c for e in scenario.listening if (c := in_use_before_start(e)) is not None]
@@ -145,7 +178,10 @@ class CellRunner:
             )  # fmt: skip
         endpoint = Endpoint.open(scenario.server, self.ports, workdir)
         try:
-            launch = plan_launch(scenario, env_python, endpoint, workdir, axes, launcher)
+            launch = plan_launch(scenario, env_python, endpoint, workdir, applies.axes, launcher)
+            launch = replace(
+                launch, skipped_checks=applies.skipped, capabilities=applies.capabilities
+            )
             return _run_server(scenario, endpoint, launch, launcher, self.cancel)
         finally:
             endpoint.release()
@@ -166,6 +202,7 @@ def _run_server(
         try:
             if awaited:
                 target = await_ready(server, found)
+                _time_ready(found, time.monotonic() - server.started)
                 if target is not None:
                     probe(server, found, target)
                 elif server.process.poll() is None and not cancel.is_set():
@@ -198,4 +235,31 @@ def _run_server(
         notes=tuple(found.notes),
         port_conflict=found.port_conflict,
         aborted=(server.guard and server.guard.reason) or server.capture.failure or found.aborted,
+        not_applicable=found.not_applicable,
     )
+
+
+def _time_ready(found: Findings, elapsed_s: float) -> None:
+    """The "ready" check took from the start until now."""
+    found.checks[:] = [
+        replace(check, elapsed_s=elapsed_s) if check.name == "ready" else check
+        for check in found.checks
+    ]
+
+
+def _not_applicable_observation(reason: str) -> Observation:
+    """A cell whose server was not started: it does not apply here."""
+    return Observation(
+        checks=(), ready=False, ready_timed_out=False, stop_timed_out=False, exit_code=None,
+        duration_s=0.0, output="", not_applicable=reason,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Applies:
+    """What applies in one cell: its axis values, the checks that do not apply
+    (name -> why), and the capability probes to ask."""
+
+    axes: Mapping[str, str]
+    skipped: Mapping[str, str]
+    capabilities: tuple[HttpProbe, ...]

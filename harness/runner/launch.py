@@ -24,6 +24,8 @@ from harness.runner.loopback_guard import LoopbackGuard
 from harness.runner.output import LineWatch, OutputCapture
 from harness.runner.probes.state import IMPORT_LOG_ENV, import_log_path
 from harness.runner.stranded import TRACEBACK
+from harness.scenario.app_dir import LAUNCHER
+from harness.scenario.checks import HttpProbe
 from harness.scenario.model import Scenario
 from harness.scenario.placeholders import render
 from harness.targets.launchers import NATIVE, Launcher
@@ -44,6 +46,10 @@ class LaunchPlan:
     host: str
     port: int
     values: dict[str, str] = field(default_factory=dict)
+    #: Check name -> why it does not apply in this cell (it is recorded, not run).
+    skipped_checks: Mapping[str, str] = field(default_factory=dict)
+    #: The app's capability probes, asked before the scenario's own.
+    capabilities: tuple[HttpProbe, ...] = ()
 
 
 def server_env(
@@ -56,6 +62,8 @@ def server_env(
     env["PYTHONIOENCODING"] = "utf-8"
     if values is not None and "workdir" in values:
         env[IMPORT_LOG_ENV] = str(import_log_path(Path(values["workdir"])))
+        # Bytecode goes to the cell's scratch folder, never into the app folder.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(values["workdir"]) / "pycache")
     for name, value in scenario.server.env.items():
         env[name] = render(value, values) if values is not None else value
     return env
@@ -75,6 +83,7 @@ def plan_launch(
         **dict(axes or {}),
         "app": spec.app,
         "app_dir": str(spec.app_dir),
+        "launcher": str(LAUNCHER),
         "python": str(env_python),
         "workdir": str(workdir),
         **endpoint.placeholders(),

@@ -14,9 +14,20 @@ class Check:
     detail: str = ""
     #: The check failed because a bounded wait ran out (e.g. a probe's response).
     timed_out: bool = False
+    #: Seconds the check took (probes, readiness, the stop), when measured.
+    elapsed_s: float | None = None
+    #: Not run: it does not apply here (`detail` says why); neither passed nor failed.
+    skipped: bool = False
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        data: dict[str, object] = {"name": self.name, "ok": self.ok, "detail": self.detail}
+        if self.timed_out:
+            data["timed_out"] = True
+        if self.elapsed_s is not None:
+            data["elapsed_s"] = round(self.elapsed_s, 3)
+        if self.skipped:
+            data["skipped"] = True
+        return data
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,9 @@ class Observation:
     #: Set when the harness stopped the cell itself: the server listened beyond
     #: loopback, or a scenario's pattern ran out of time.  The cell is an `error`.
     aborted: str | None = None
+    #: Set when the cell does not apply here (an option missing from `--help`,
+    #: the app reporting no such capability): the reason, starting "not applicable: ".
+    not_applicable: str | None = None
 
     @property
     def probe_timed_out(self) -> bool:
@@ -70,3 +84,4 @@ class Findings:
     stop_how: str = ""
     port_conflict: str | None = None
     aborted: str | None = None
+    not_applicable: str | None = None

@@ -1,7 +1,11 @@
 """Run the scenario's probes and checks against a ready server, and collect results.
 
-Probes run in the scenario's order (http, raw, websocket), each bounded by
-`probe_s` and skipped once the run is cancelled.  Checks that depend on what
+First the app's capability probes (see `harness.scenario.applicability`): an
+answer that says the feature is missing ends the cell as not applicable.
+Probes then run in the scenario's order (http and the comparisons between
+their responses, raw, websocket), each bounded by `probe_s`, timed, and
+skipped once the run is cancelled; a check that does not apply in the cell is
+recorded as skipped instead of run.  Checks that depend on what
 the server does in the background (its log lines, the modules it imported)
 wait up to `log_s` for their minimums; the ones about the finished run (paths
 left after the exit, log counts, imports) are collected once it is reaped.
@@ -9,13 +13,18 @@ left after the exit, log counts, imports) are collected once it is reaped.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
+from collections.abc import Callable
 
 from harness.procs.registry import wait_exit
 from harness.runner.endpoints import Address
 from harness.runner.launch import Launched
 from harness.runner.observation import Check, Findings
 from harness.runner.output import LineWatch
+from harness.runner.preconditions import capability_verdict
+from harness.runner.probes.compare import compare_check
 from harness.runner.probes.http import ProbeSessions
 from harness.runner.probes.raw import raw_check
 from harness.runner.probes.state import (
@@ -30,7 +39,7 @@ from harness.runner.probes.websocket import websocket_check
 from harness.scenario.checks import LogExpectation
 
 
-def _log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
+def log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
     problems = []
     if expectation.min_count is not None and watch.count < expectation.min_count:
         problems.append(f"seen {watch.count}x, wanted at least {expectation.min_count}")
@@ -40,8 +49,10 @@ def _log_check(expectation: LogExpectation, watch: LineWatch) -> Check:
         problems.append(
             f"{len(watch.distinct)} distinct value(s), wanted at least {expectation.distinct_min}"
         )
-    detail = "; ".join(problems) or f"seen {watch.count}x, {len(watch.distinct)} distinct"
-    return Check(expectation.check_name(), not problems, detail)
+    seen = f"seen {watch.count}x"
+    if expectation.distinct_min is not None:
+        seen += f", {len(watch.distinct)} distinct"
+    return Check(expectation.check_name(), not problems, "; ".join(problems) or seen)
 
 
 def _log_waitable(expectation: LogExpectation, watch: LineWatch) -> bool:
@@ -52,23 +63,67 @@ def _log_waitable(expectation: LogExpectation, watch: LineWatch) -> bool:
     )
 
 
+def _timed(run: Callable[[], Check]) -> Check:
+    """Run one probe and record how long it took."""
+    started = time.monotonic()
+    check = run()
+    return dataclasses.replace(check, elapsed_s=time.monotonic() - started)
+
+
+def _applies(server: Launched, found: Findings, sessions: ProbeSessions) -> bool:
+    """Ask the app's capability probes; False (with the reason in `found`) when
+    the app answers that the feature is not there."""
+    for number, capability in enumerate(server.plan.capabilities):
+        if server.cancel.is_set():
+            return True
+        named = dataclasses.replace(capability, id=f"applies-{number}")
+        check = sessions.run(named)
+        answered = named.check_name() in sessions.answers
+        reason = capability_verdict(capability, check, answered)
+        if reason is not None:
+            found.not_applicable = reason
+            return False
+        if not answered:
+            found.notes.append(f"capability probe {capability.describe()}: {check.detail}")
+    return True
+
+
 def probe(server: Launched, found: Findings, target: Address) -> None:
-    """Every probe and running-server check, in order, into `found.checks`."""
+    """Every probe and running-server check, in order, into `found.checks`.
+
+    Checks that do not apply in this cell are recorded as skipped, not run.
+    """
     scenario = server.scenario
     limits = scenario.limits
+    skipped = server.plan.skipped_checks
+
+    def add(name: str, run: Callable[[], Check]) -> None:
+        if name in skipped:
+            found.checks.append(Check(name, True, skipped[name], skipped=True))
+        else:
+            found.checks.append(_timed(run))
+
     with ProbeSessions(target, limits.probe_s, server.cancel) as sessions:
+        if not _applies(server, found, sessions):
+            return
         for http_probe in scenario.http:
             if server.cancel.is_set():
                 return
-            found.checks.append(sessions.run(http_probe))
+            add(http_probe.check_name(), functools.partial(sessions.run, http_probe))
+        for comparison in scenario.compare:
+            answers, not_run = sessions.answers, tuple(skipped)
+            add(comparison.id, functools.partial(compare_check, comparison, answers, not_run))
     for raw in scenario.raw:
         if server.cancel.is_set():
             return
-        found.checks.append(raw_check(target, raw, server.cancel))
+        add(raw.id, functools.partial(raw_check, target, raw, server.cancel))
     for socket_probe in scenario.websocket:
         if server.cancel.is_set():
             return
-        found.checks.append(websocket_check(target, socket_probe, limits.probe_s))
+        add(
+            socket_probe.id,
+            functools.partial(websocket_check, target, socket_probe, limits.probe_s),
+        )
     if scenario.imports:
         _wait_for_imports(server)
     if scenario.logs:
@@ -80,10 +135,11 @@ def probe(server: Launched, found: Findings, target: Address) -> None:
             limits.log_s,
             server.exited,
         )
-    found.checks.extend(listening_check(e) for e in scenario.listening)
-    found.checks.extend(
-        path_check(e, server.plan.values) for e in scenario.paths if e.when == "running"
-    )
+    for expectation in scenario.listening:
+        add(expectation.id, functools.partial(listening_check, expectation))
+    for path in scenario.paths:
+        if path.when == "running":
+            add(path.id, functools.partial(path_check, path, server.plan.values))
 
 
 def _wait_for_imports(server: Launched) -> None:
@@ -104,14 +160,19 @@ def collect_after_exit(server: Launched, found: Findings, awaited: bool) -> None
     """The checks about the finished run: paths left behind, log counts (unless
     the server was awaited and never ready) and imports (when it was ready)."""
     scenario = server.scenario
-    found.checks.extend(
-        path_check(e, server.plan.values) for e in scenario.paths if e.when == "exited"
-    )
+    skipped = server.plan.skipped_checks
+    checks = [path_check(e, server.plan.values) for e in scenario.paths if e.when == "exited"]
     if found.ready or not awaited:
-        found.checks.extend(
-            _log_check(log, watch)
+        checks += [
+            log_check(log, watch)
             for log, watch in zip(scenario.logs, server.log_watches, strict=True)
-        )
+        ]
     if found.ready and scenario.imports:
         records = read_import_log(import_log_path(server.plan.cwd))
-        found.checks.extend(import_checks(scenario.imports, records, server.process.pid))
+        checks += import_checks(scenario.imports, records, server.process.pid)
+    found.checks.extend(
+        Check(check.name, True, skipped[check.name], skipped=True)
+        if check.name in skipped
+        else check
+        for check in checks
+    )

@@ -66,7 +66,10 @@ def _await_own_exit(server: Launched, found: Findings) -> None:
         _record_exit(server, found, "by itself", time.monotonic() - server.started)
         return
     _escalate(
-        server, found, f"still running {expectation.within_s:g}s later (it should exit by itself)"
+        server,
+        found,
+        f"still running {expectation.within_s:g}s later (it should exit by itself)",
+        server.started,
     )
     found.stop_how = f"{found.stop_how} after {time.monotonic() - since:.1f}s"
 
@@ -80,7 +83,7 @@ def _record_exit(server: Launched, found: Findings, how: str, took: float) -> No
     if not ok:
         detail += f" (wanted {', '.join(map(str, expectation.codes))})"
     found.stop_how = f"{how} ({took:.2f}s)"
-    found.checks.append(Check("exit", ok, detail))
+    found.checks.append(Check("exit", ok, detail, elapsed_s=took))
 
 
 def _signal_stop(server: Launched, found: Findings) -> None:
@@ -109,11 +112,13 @@ def _signal_stop(server: Launched, found: Findings) -> None:
         )
     else:
         why = f"still running {expectation.within_s:g}s after {expectation.signal}"
-    _escalate(server, found, why)
+    _escalate(server, found, why, sent)
 
 
-def _escalate(server: Launched, found: Findings, why: str) -> None:
-    """SIGTERM to the group (and to members that left it), then SIGKILL after the grace."""
+def _escalate(server: Launched, found: Findings, why: str, since: float) -> None:
+    """SIGTERM to the group (and to members that left it), then SIGKILL after the grace.
+
+    `since`: when the wait for the exit began (the start, or the stop signal)."""
     process = server.process
     signal_group(process.pid, int(signal.SIGTERM))
     for member in alive_members(process.pid, server.token, deep=True):
@@ -138,7 +143,8 @@ def _escalate(server: Launched, found: Findings, why: str) -> None:
     found.exit_code = process.returncode
     found.stop_how = how
     found.stop_timed_out = True
-    found.checks.append(Check("exit", False, detail, timed_out=True))
+    elapsed = time.monotonic() - since
+    found.checks.append(Check("exit", False, detail, timed_out=True, elapsed_s=elapsed))
 
 
 def reap(server: Launched, found: Findings) -> list[psutil.Process]:

@@ -1,5 +1,6 @@
 """The checks a scenario declares: HTTP, raw-socket and WebSocket probes, and
-expectations on the log, the exit, listening sockets, paths and imports.
+expectations on the log, the exit, listening sockets, paths and imports, and
+comparisons between HTTP responses.
 
 Plain frozen dataclasses like the rest of `harness.scenario.model`; the
 runner's probes (`harness.runner.probes`) carry them out.
@@ -35,6 +36,15 @@ class HttpProbe:
     same_connection: bool | None = None
     #: Keys the JSON body must contain with these values (a subset match).
     json: Mapping[str, Any] | None = None
+    #: Send a body of this many bytes ("x" repeated) instead of `request_body`:
+    #: large enough to make the server pause reading (flow control).
+    request_body_size: int | None = None
+
+    def body_bytes(self) -> bytes | None:
+        """The request body to send, if any."""
+        if self.request_body_size is not None:
+            return b"x" * self.request_body_size
+        return self.request_body.encode() if self.request_body is not None else None
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
@@ -165,3 +175,22 @@ class ExitExpectation:
     target: str = "group"
     within_s: float = 10.0
     codes: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class CompareExpectation:
+    """A value compared across HTTP responses (e.g. the `date` header of two
+    requests on one keep-alive connection): all equal, or all different.
+
+    `value` is `status`, `body`, `header:NAME` or `json:a.b` (a dotted path
+    into the JSON body).
+    """
+
+    id: str
+    responses: tuple[str, ...]
+    value: str
+    equal: bool
+
+    def describe(self) -> str:
+        relation = "the same" if self.equal else "all different"
+        return f"{self.value} of {', '.join(self.responses)}: {relation}"

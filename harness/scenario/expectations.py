@@ -1,17 +1,24 @@
-"""Parse a scenario's `[expect]` tables and its `[[signature]]`s.
+"""Parse a scenario's `[expect]` tables.
 
 Every expectation may carry an `id`: it names the check in results, and a
 signature can say which checks must have failed (`checks = ["id"]`) when the
 evidence of a bug is on the client side rather than in the server's output.
+Every expectation may also say where it applies (`applies = {...}`, see
+`harness.scenario.applicability`).  The `[[signature]]`s are parsed in
+`harness.scenario.signature_table`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from harness.scenario.applicability import Applicability
+from harness.scenario.applies_table import AxisValues
+from harness.scenario.check_ids import TOKEN_RE, CheckIds, check_headers
 from harness.scenario.checks import (
+    CompareExpectation,
     ExitExpectation,
     HttpProbe,
     ImportExpectation,
@@ -22,15 +29,14 @@ from harness.scenario.checks import (
     RawMatch,
     WebSocketProbe,
 )
+from harness.scenario.compare_table import parse_compare
 from harness.scenario.hosts import is_loopback_host
-from harness.scenario.model import Claim, Signature
 from harness.scenario.placeholders import PlaceholderError, check_template
 from harness.scenario.toml_table import Table
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SIGNALS = frozenset({"SIGINT", "SIGTERM"})
-_TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP method or header name
-_HEADER_VALUE_RE = re.compile(r"^[\t\x20-\x7e]*$")
+#: The largest `request_body_size` (16 MiB): enough to make any server pause reading.
+MAX_REQUEST_BODY = 16 * 1024 * 1024
 _ADDRESS_RE = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[^\s:\[\]]+):(?P<port>\d{1,5})$")
 
 
@@ -46,37 +52,26 @@ class Expectations:
     listening: tuple[ListeningExpectation, ...]
     paths: tuple[PathExpectation, ...]
     imports: tuple[ImportExpectation, ...]
+    compare: tuple[CompareExpectation, ...] = ()
+    #: Check name -> where it applies (only checks that say so).
+    applies: dict[str, Applicability] = field(default_factory=dict)
 
     def check_ids(self) -> set[str]:
         """Every check name a signature may refer to."""
         names: set[str] = {"ready", "exit", "stopped", "port"}
         names.update(probe.check_name() for probe in self.http)
         names.update(log.check_name() for log in self.logs)
-        for group in (self.raw, self.websocket, self.listening, self.paths, self.imports):
+        groups = (self.raw, self.websocket, self.listening, self.paths, self.imports, self.compare)
+        for group in groups:
             names.update(item.id for item in group)
         return names
 
 
-class _Ids:
-    """Hands out ids: explicit ones must be unique, missing ones are generated."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-
-    def take(self, table: Table, default: str | None) -> str | None:
-        value = table.opt_string("id")
-        if value is None:
-            return default
-        if not ID_RE.fullmatch(value):
-            raise table.error("id", f"{value!r} must be lower-case letters, digits and dashes")
-        if value in self.seen:
-            raise table.error("id", f"duplicate check id {value!r}")
-        self.seen.add(value)
-        return value
-
-
-def parse_expect(table: Table, known_placeholders: Iterable[str]) -> Expectations:
-    ids = _Ids()
+def parse_expect(
+    table: Table, known_placeholders: Iterable[str], axis_values: AxisValues | None = None
+) -> Expectations:
+    """`axis_values`: the axes a check's `applies.when` may name, with their values."""
+    ids = CheckIds(axis_values)
     known = set(known_placeholders)
     http = tuple(_parse_http(item, ids) for item in table.tables("http"))
     logs = tuple(_parse_log(item, ids) for item in table.tables("log"))
@@ -89,9 +84,21 @@ def parse_expect(table: Table, known_placeholders: Iterable[str]) -> Expectation
     )
     paths = tuple(_parse_path(item, ids, n, known) for n, item in enumerate(table.tables("path")))
     imports = tuple(_parse_imports(item, ids, n) for n, item in enumerate(table.tables("imports")))
+    http_names = {probe.check_name() for probe in http}
+    compare = tuple(
+        parse_compare(item, ids, n, http_names) for n, item in enumerate(table.tables("compare"))
+    )
     exit_expectation = _parse_exit(table.table("exit"))
     table.finish()
-    return Expectations(http, logs, exit_expectation, raw, websocket, listening, paths, imports)
+    return Expectations(
+        http, logs, exit_expectation, raw, websocket, listening, paths, imports, compare,
+        ids.applies,
+    )  # fmt: skip
+
+
+def parse_probe(table: Table) -> HttpProbe:
+    """A stand-alone HTTP probe (a capability probe of an `applies` table)."""
+    return _parse_http(table, CheckIds())
 
 
 def _parse_exit(table: Table) -> ExitExpectation:
@@ -109,14 +116,6 @@ def _parse_exit(table: Table) -> ExitExpectation:
     return expectation
 
 
-def _check_headers(table: Table, key: str, headers: Iterable[tuple[str, str]]) -> None:
-    for name, value in headers:
-        if not _TOKEN_RE.fullmatch(name):
-            raise table.error(key, f"{name!r} is not a valid HTTP header name")
-        if not _HEADER_VALUE_RE.fullmatch(value):
-            raise table.error(key, f"the value of {name!r} must be printable ASCII")
-
-
 def _request_path(table: Table) -> str:
     path = table.string("path", "/")
     if not path.startswith("/"):
@@ -126,18 +125,18 @@ def _request_path(table: Table) -> str:
     return path
 
 
-def _parse_http(table: Table, ids: _Ids) -> HttpProbe:
+def _parse_http(table: Table, ids: CheckIds) -> HttpProbe:
     probe_id = ids.take(table, None)
     method = table.string("method", "GET").upper()
-    if not _TOKEN_RE.fullmatch(method):
+    if not TOKEN_RE.fullmatch(method):
         raise table.error("method", f"{method!r} is not a valid HTTP method")
     path = _request_path(table)
     request_headers = table.string_map("request_headers")
-    _check_headers(table, "request_headers", request_headers.items())
+    check_headers(table, "request_headers", request_headers.items())
     headers = table.string_map("headers")
-    _check_headers(table, "headers", headers.items())
+    check_headers(table, "headers", headers.items())
     absent_headers = table.strings("absent_headers")
-    _check_headers(table, "absent_headers", ((name, "") for name in absent_headers))
+    check_headers(table, "absent_headers", ((name, "") for name in absent_headers))
     json_value = table.raw("json")
     if json_value is not None and not isinstance(json_value, dict):
         raise table.error("json", "must be a table of the keys the JSON body must contain")
@@ -145,11 +144,16 @@ def _parse_http(table: Table, ids: _Ids) -> HttpProbe:
     same_connection = table.opt_bool("same_connection")
     if same_connection is not None and session is None:
         raise table.error("same_connection", "needs a `session` (a connection to compare with)")
+    request_body = table.opt_string("request_body")
+    body_size = table.opt_int("request_body_size", minimum=1, maximum=MAX_REQUEST_BODY)
+    if body_size is not None and request_body is not None:
+        raise table.error("request_body_size", "give either request_body or request_body_size")
     probe = HttpProbe(
         method=method,
         path=path,
         request_headers=request_headers,
-        request_body=table.opt_string("request_body"),
+        request_body=request_body,
+        request_body_size=body_size,
         status=table.opt_int("status", minimum=100, maximum=599),
         body=table.opt_string("body", keep_empty=True),
         body_contains=table.opt_string("body_contains"),
@@ -161,11 +165,12 @@ def _parse_http(table: Table, ids: _Ids) -> HttpProbe:
         same_connection=same_connection,
         json=json_value,
     )
+    ids.conditions(table, probe.check_name())
     table.finish()
     return probe
 
 
-def _parse_log(table: Table, ids: _Ids) -> LogExpectation:
+def _parse_log(table: Table, ids: CheckIds) -> LogExpectation:
     log_id = ids.take(table, None)
     pattern = table.regex("pattern")
     min_count = table.opt_int("min_count")
@@ -183,6 +188,7 @@ def _parse_log(table: Table, ids: _Ids) -> LogExpectation:
         description=table.string("description", ""),
         id=log_id,
     )
+    ids.conditions(table, expectation.check_name())
     table.finish()
     return expectation
 
@@ -208,7 +214,7 @@ def _count_bounds(table: Table) -> tuple[int | None, int | None]:
     return min_count, max_count
 
 
-def _parse_raw(table: Table, ids: _Ids, index: int) -> RawExchange:
+def _parse_raw(table: Table, ids: CheckIds, index: int) -> RawExchange:
     raw_id = ids.take(table, f"raw-{index}")
     assert raw_id is not None
     chunks = table.string_or_strings("send")
@@ -231,18 +237,19 @@ def _parse_raw(table: Table, ids: _Ids, index: int) -> RawExchange:
         matches=tuple(matches),
         closed=table.opt_bool("closed"),
     )
+    ids.conditions(table, raw_id)
     table.finish()
     return exchange
 
 
-def _parse_websocket(table: Table, ids: _Ids, index: int) -> WebSocketProbe:
+def _parse_websocket(table: Table, ids: CheckIds, index: int) -> WebSocketProbe:
     ws_id = ids.take(table, f"websocket-{index}")
     assert ws_id is not None
     path = _request_path(table)
     request_headers = table.string_map("request_headers")
-    _check_headers(table, "request_headers", request_headers.items())
+    check_headers(table, "request_headers", request_headers.items())
     subprotocols = table.strings("subprotocols")
-    _check_headers(table, "subprotocols", ((name, "") for name in subprotocols))
+    check_headers(table, "subprotocols", ((name, "") for name in subprotocols))
     send = table.opt_string("send", keep_empty=True)
     receive = table.opt_string("receive", keep_empty=True)
     if receive is not None and send is None:
@@ -257,6 +264,7 @@ def _parse_websocket(table: Table, ids: _Ids, index: int) -> WebSocketProbe:
         send=send,
         receive=receive,
     )
+    ids.conditions(table, ws_id)
     table.finish()
     return probe
 
@@ -278,18 +286,19 @@ def require_loopback(table: Table, key: str, host: str) -> None:
         raise table.error(key, f"servers may only listen on loopback, not {host!r}")
 
 
-def _parse_listening(table: Table, ids: _Ids, index: int) -> ListeningExpectation:
+def _parse_listening(table: Table, ids: CheckIds, index: int) -> ListeningExpectation:
     check_id = ids.take(table, f"listening-{index}")
     assert check_id is not None
     host, port = parse_address(table, "address", table.string("address"))
     accepting = table.opt_bool("accepting")
     if accepting is None:
         raise table.error("accepting", "is required (true or false)")
+    ids.conditions(table, check_id)
     table.finish()
     return ListeningExpectation(check_id, host, port, accepting)
 
 
-def _parse_path(table: Table, ids: _Ids, index: int, known: set[str]) -> PathExpectation:
+def _parse_path(table: Table, ids: CheckIds, index: int, known: set[str]) -> PathExpectation:
     check_id = ids.take(table, f"path-{index}")
     assert check_id is not None
     path = table.string("path")
@@ -307,84 +316,16 @@ def _parse_path(table: Table, ids: _Ids, index: int, known: set[str]) -> PathExp
         when=table.choice("when", ("running", "exited"), "running"),
         kind=table.choice("kind", ("any", "socket", "file", "dir"), "any"),
     )
+    ids.conditions(table, check_id)
     table.finish()
     return expectation
 
 
-def _parse_imports(table: Table, ids: _Ids, index: int) -> ImportExpectation:
+def _parse_imports(table: Table, ids: CheckIds, index: int) -> ImportExpectation:
     check_id = ids.take(table, f"imports-{index}")
     assert check_id is not None
     process = table.choice("process", ("parent", "others", "all"), "all")
     low, high = _count_bounds(table)
+    ids.conditions(table, check_id)
     table.finish()
     return ImportExpectation(check_id, process, low, high)
-
-
-def parse_signatures(
-    tables: Iterator[Table],
-    scenario_platforms: frozenset[str],
-    axis_values: dict[str, set[str]],
-    check_ids: set[str],
-) -> tuple[Signature, ...]:
-    """`axis_values`: every axis a signature's `when` may name, with its values."""
-    signatures: list[Signature] = []
-    seen: set[str] = set()
-    for table in tables:
-        signature_id = table.string("id")
-        if not ID_RE.fullmatch(signature_id):
-            raise table.error("id", f"{signature_id!r} must be lower-case letters, digits, dashes")
-        if signature_id in seen:
-            raise table.error("id", f"duplicate signature id {signature_id!r}")
-        seen.add(signature_id)
-        claim = Claim(
-            fixed_in=table.version("fixed_in"), introduced_in=table.version("introduced_in")
-        )
-        if (
-            claim.fixed_in is not None
-            and claim.introduced_in is not None
-            and claim.introduced_in >= claim.fixed_in
-        ):
-            raise table.error("introduced_in", "must be older than fixed_in")
-        pattern = table.opt_regex("pattern")
-        checks = table.strings("checks")
-        passed_checks = table.strings("passed_checks")
-        for key, names in (("checks", checks), ("passed_checks", passed_checks)):
-            for name in names:
-                if name not in check_ids:
-                    known = ", ".join(sorted(check_ids))
-                    raise table.error(key, f"no check is named {name!r} (known: {known})")
-        if pattern is None and not checks:
-            raise table.error("pattern", "is required (or `checks`: ids of failed expectations)")
-        signatures.append(
-            Signature(
-                id=signature_id,
-                pattern=pattern,
-                platforms=table.platforms("platforms", sorted(scenario_platforms)),
-                claim=claim,
-                description=table.string("description", ""),
-                checks=checks,
-                passed_checks=passed_checks,
-                python=table.specifier("python"),
-                when=_parse_when(table.table("when"), axis_values),
-                flaky=table.boolean("flaky"),
-            )
-        )
-        table.finish()
-    return tuple(signatures)
-
-
-def _parse_when(table: Table, axis_values: dict[str, set[str]]) -> dict[str, frozenset[str]]:
-    when: dict[str, frozenset[str]] = {}
-    for axis in list(table.field_names()):
-        if axis not in axis_values:
-            known = ", ".join(sorted(axis_values)) or "none"
-            raise table.error(axis, f"is not a matrix axis of this scenario (axes: {known})")
-        values = table.string_or_strings(axis) or ()
-        unknown = sorted(set(values) - axis_values[axis])
-        if not values or unknown:
-            allowed = ", ".join(sorted(axis_values[axis]))
-            bad = unknown[0] if unknown else "nothing"
-            raise table.error(axis, f"{bad!r} is not a value of axis {axis} ({allowed})")
-        when[axis] = frozenset(values)
-    table.finish()
-    return when

@@ -16,8 +16,12 @@ from typing import Any
 from harness.boundedread import SCENARIO_BYTES, FileRefused, read_text
 from harness.errors import ScenarioError, UnknownScenarioError
 from harness.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS, WINDOWS, family
+from harness.scenario.app_dir import find_app_dir, not_found, own_app_dir
+from harness.scenario.applicability import ScenarioApplicability
+from harness.scenario.applies_table import parse_scenario_applies
 from harness.scenario.bounds import check_bounds
-from harness.scenario.expectations import ID_RE, parse_address, parse_expect, parse_signatures
+from harness.scenario.check_ids import ID_RE
+from harness.scenario.expectations import parse_address, parse_expect, parse_probe
 from harness.scenario.expectations import require_loopback as _require_loopback
 from harness.scenario.hosts import command_host_problem, env_host_problem
 from harness.scenario.links import link_problem
@@ -34,6 +38,7 @@ from harness.scenario.model import (
     Upstream,
 )
 from harness.scenario.placeholders import PlaceholderError, check_template
+from harness.scenario.signature_table import parse_signatures
 from harness.scenario.toml_table import Table
 
 if sys.version_info >= (3, 11):
@@ -41,8 +46,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on older Pythons only
     import tomli as tomllib
 
-#: The reference apps shipped with the harness.
-BUILTIN_SERVER_DIR = Path(__file__).resolve().parents[2] / "server"
 #: The scenarios shipped with the harness.
 BUILTIN_SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -106,13 +109,15 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     server = _parse_server(top.table("server"), path, platforms, matrix)
     limits = _parse_limits(top.table("limits"))
     known = _known_placeholders(server.listen.kind, matrix)
-    expect = parse_expect(top.table("expect"), known)
     axis_values: dict[str, set[str]] = {name: set(values) for name, values in matrix.axes}
     axis_values["resolution"] = set(RESOLUTIONS)
     axis_values["extras"] = {",".join(option) for option in matrix.extras or (extras,)}
+    expect = parse_expect(top.table("expect"), known, axis_values)
     signatures = parse_signatures(
         top.tables("signature"), platforms, axis_values, expect.check_ids()
     )
+    applies, variants = parse_scenario_applies(top.table("applies"), axis_values, parse_probe)
+    applicability = ScenarioApplicability(applies, variants, expect.applies)
     unfaithful = _parse_platform_notes(top.table("platform"), platforms)
 
     defaults = top.table("defaults")
@@ -147,6 +152,8 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         matrix=matrix,
         exclusive=exclusive,
         unfaithful=unfaithful,
+        compare=expect.compare,
+        applicability=applicability,
     )
     check_bounds(scenario)
     return scenario
@@ -240,11 +247,15 @@ def _parse_server(
     app = table.string("app")
     if not _APP_RE.fullmatch(app):
         raise table.error("app", f"{app!r} must look like 'module:attribute'")
-    app_dir = _find_app_dir(app.split(":", 1)[0], path)
-    if app_dir is None:
-        raise table.error(
-            "app", f"module {app.split(':', 1)[0]!r} not found beside the scenario or in server/"
-        )
+    module = app.split(":", 1)[0]
+    own_dir = table.opt_string("app_dir")
+    if own_dir is not None:
+        app_dir = own_app_dir(table, own_dir, module, path)
+    else:
+        found = find_app_dir(module, path)
+        if found is None:
+            raise table.error("app", not_found(module, path))
+        app_dir = found
     listen_kind = table.choice("listen", ("tcp", "uds", "fd"), "tcp")
     fd_as = table.choice("fd", ("inherited", "stdin"), "inherited")
     if table.has("fd") and listen_kind != "fd":
@@ -320,20 +331,6 @@ def _refuse_public_hosts(table: Table, command: tuple[str, ...]) -> None:
         raise table.table("env").error(
             name, f"sets where the server listens: only loopback or exactly {{host}}, not {value!r}"
         )
-
-
-def _find_app_dir(module: str, scenario_path: Path) -> Path | None:
-    """The app lives beside the scenario, in a sibling `server/`, or in ours."""
-    top_level = module.split(".", 1)[0]
-    candidates = [
-        scenario_path.parent,
-        scenario_path.parent.parent / "server",
-        BUILTIN_SERVER_DIR,
-    ]
-    for directory in candidates:
-        if (directory / f"{top_level}.py").is_file() or (directory / top_level).is_dir():
-            return directory.resolve()
-    return None
 
 
 def _parse_limits(table: Table) -> Limits:

@@ -8,16 +8,16 @@ validation of TOML lives in `harness.scenario.loader`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from harness import patterns
 from harness.platforms import family
+from harness.scenario.applicability import ScenarioApplicability
 from harness.scenario.checks import (
+    CompareExpectation,
     ExitExpectation,
     HttpProbe,
     ImportExpectation,
@@ -27,6 +27,25 @@ from harness.scenario.checks import (
     RawExchange,
     WebSocketProbe,
 )
+from harness.scenario.signatures import CellContext, Claim, ClaimRange, Signature
+
+#: Re-exported: the signature types live in `harness.scenario.signatures`.
+__all__ = [
+    "COMMON_PLACEHOLDERS",
+    "LISTEN_PLACEHOLDERS",
+    "RESERVED_AXES",
+    "RESOLUTIONS",
+    "CellContext",
+    "Claim",
+    "ClaimRange",
+    "Limits",
+    "Listen",
+    "Matrix",
+    "Scenario",
+    "ServerSpec",
+    "Signature",
+    "Upstream",
+]
 
 #: Placeholders that exist only with one way of listening (see `Listen`).
 LISTEN_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -35,102 +54,15 @@ LISTEN_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "fd": frozenset({"fd", "port"}),
 }
 #: Placeholders available everywhere a scenario names a path or a value.
-COMMON_PLACEHOLDERS: frozenset[str] = frozenset({"app", "app_dir", "host", "python", "workdir"})
+#: `{launcher}` is the harness's own `launch.py` (programmatic starts from any app folder).
+COMMON_PLACEHOLDERS: frozenset[str] = frozenset(
+    {"app", "app_dir", "host", "launcher", "python", "workdir"}
+)
 #: How the environment is resolved: today's newest dependencies, or as of the
 #: server release's upload date (what its users got then).
 RESOLUTIONS: tuple[str, ...] = ("latest", "release-date")
 #: Axis names with a meaning of their own (not free-form command placeholders).
 RESERVED_AXES: frozenset[str] = frozenset({"extras", "python", "resolution"})
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What upstream says about a bug's affected range (from a fix card or changelog)."""
-
-    fixed_in: Version | None = None
-    introduced_in: Version | None = None
-
-    def covers(self, version: Version) -> bool:
-        """True when the claim says `version` has the bug."""
-        if self.introduced_in is not None and version < self.introduced_in:
-            return False
-        return not (self.fixed_in is not None and version >= self.fixed_in)
-
-    def describe(self) -> str:
-        parts = []
-        if self.introduced_in is not None:
-            parts.append(f"introduced in {self.introduced_in}")
-        if self.fixed_in is not None:
-            parts.append(f"fixed in {self.fixed_in}")
-        return ", ".join(parts) if parts else "no upstream claim"
-
-
-@dataclass(frozen=True)
-class CellContext:
-    """Where a cell ran, as far as a signature's applicability is concerned."""
-
-    platform: str
-    python: Version | None = None
-    axes: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A known failure: a regex over captured output and/or expectations that
-    failed, valid on some platforms, Pythons and matrix axis values."""
-
-    id: str
-    pattern: re.Pattern[str] | None
-    platforms: frozenset[str]
-    claim: Claim
-    description: str = ""
-    #: Names (ids) of checks that must all have failed for the signature to match.
-    checks: tuple[str, ...] = ()
-    #: Names of checks that must all have passed: what shows the server otherwise
-    #: worked (so a release that cannot run the app at all is not this bug).
-    passed_checks: tuple[str, ...] = ()
-    #: The Pythons it can occur on (None: all).
-    python: SpecifierSet | None = None
-    #: Axis -> the values it can occur with (e.g. {"resolution": {"latest"}}).
-    when: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    #: An intermittent failure: when it matches, the cell is retried (bounded).
-    flaky: bool = False
-
-    def applies_to(self, platform: str) -> bool:
-        """True on its platforms, including targets emulating one (windows-wine: windows)."""
-        return family(platform) in self.platforms
-
-    def applies_in(self, context: CellContext) -> bool:
-        """Can this failure occur in a cell run there (platform, Python, axes)?"""
-        if not self.applies_to(context.platform):
-            return False
-        if (
-            self.python is not None
-            and context.python is not None
-            and not self.python.contains(context.python, prereleases=True)
-        ):
-            return False
-        return all(context.axes.get(axis) in values for axis, values in self.when.items())
-
-    def matches(
-        self, output: str, failed_checks: Iterable[str], passed_checks: Iterable[str] = ()
-    ) -> bool:
-        """The evidence shows this failure: the pattern is in the output, every
-        check in `checks` failed and every one in `passed_checks` passed."""
-        what = f"the output (signature {self.id})"
-        if self.pattern is not None and not patterns.search(self.pattern, output, what):
-            return False
-        failed = set(failed_checks)
-        passed = set(passed_checks)
-        return all(name in failed for name in self.checks) and all(
-            name in passed for name in self.passed_checks
-        )
-
-    def scope(self) -> str:
-        """Where it applies, beyond platforms: `python<3.11, resolution=latest`."""
-        parts = [f"python{self.python}"] if self.python is not None else []
-        parts += [f"{axis}={'|'.join(sorted(values))}" for axis, values in self.when.items()]
-        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -240,6 +172,9 @@ class Scenario:
     matrix: Matrix = field(default_factory=Matrix)
     #: Named resources no two cells may use at once (e.g. "tcp:127.0.0.1:8000").
     exclusive: tuple[str, ...] = ()
+    compare: tuple[CompareExpectation, ...] = ()
+    #: Where the scenario, its variants and its checks apply.
+    applicability: ScenarioApplicability = field(default_factory=ScenarioApplicability)
 
     def applies_to(self, platform: str) -> bool:
         return family(platform) in self.platforms
@@ -296,10 +231,5 @@ class Scenario:
 
     def claim_boundaries(self) -> tuple[Version, ...]:
         """Versions named by the claims: the releases worth always running."""
-        versions: set[Version] = set()
-        for signature in self.signatures:
-            if signature.claim.fixed_in is not None:
-                versions.add(signature.claim.fixed_in)
-            if signature.claim.introduced_in is not None:
-                versions.add(signature.claim.introduced_in)
+        versions = {v for signature in self.signatures for v in signature.claim.edges()}
         return tuple(sorted(versions))

@@ -61,18 +61,32 @@ def run_scenario(
     return run_cli([*args, *extra], cache_dir, tmp_path)
 
 
+#: Bugs the newest release still has, each inside a claimed range with no end.
+STILL_OPEN = {
+    ("contextvars-keepalive-leak", "contextvar-leaks-into-next-request"),
+    ("workers-startup-failure", "workers-failed-start-exits-zero"),
+}
+
+
 def test_every_builtin_scenario_passes_on_the_newest_release(
     cache_dir: Path, tmp_path: Path
 ) -> None:
+    """Or shows a bug upstream has not fixed yet, where its claim says so."""
     run = run_cli(["run", "--versions", "latest", "--python", "3.12", "--jobs", "4"],
                   cache_dir, tmp_path)  # fmt: skip
     assert run.results is not None, run.stderr
     scenarios = {cell["scenario"] for cell in run.results["cells"]}
-    assert len(scenarios) >= 16
+    assert len(scenarios) >= 21
+    open_bugs = {
+        (c["scenario"], c["signature"])
+        for c in run.results["cells"]
+        if c["outcome"] == "known-failure" and c["expected"]
+    }
+    assert open_bugs == STILL_OPEN
     not_passing = [
         (c["scenario"], c["axes"], c["resolution"], c["outcome"], c["reason"][:300])
         for c in run.results["cells"]
-        if c["outcome"] != "pass"
+        if c["outcome"] != "pass" and (c["scenario"], c["signature"]) not in STILL_OPEN
     ]
     assert not not_passing
     assert run.code == 0, run.stdout + run.stderr

@@ -8,9 +8,9 @@ import counts, wherever it is: at the top, inside a function, or under
  1 scenario/  2 procs/  3 envs/  4 targets/  5 plan/  6 runner/  7 results.py
  8 judge/  9 engine/  10 analyses/  11 reports/  12 commands/, cli.py, __main__.py
 
-The pure analyses (bisect and gate) also may import only the foundation,
-scenario, plan, results and judge, and never `rich`: they decide, they do not
-run cells or print.
+The pure analyses (bisect, its bands, and gate) also may import only the
+foundation, scenario, plan, results, judge and each other, and never `rich`:
+they decide, they do not run cells or print.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ RANKS: dict[str, int] = {
     "cli": 12,
     "__main__": 12,
 }
-PURE_ANALYSES = frozenset({"harness.analyses.bisect", "harness.analyses.gate"})
+PURE_ANALYSES = frozenset(
+    {"harness.analyses.bisect", "harness.analyses.bisect_bands", "harness.analyses.gate"}
+)
 PURE_MAY_IMPORT = frozenset({"scenario", "plan", "results", "judge"})
 
 
@@ -134,7 +136,11 @@ def violations_of(module: str, source: str, is_package: bool = False) -> set[str
             found.add(f"{module} -> {imported} (not in any layer)")
         elif theirs > own:
             found.add(f"{module} -> {imported} (rank {theirs} > rank {own})")
-        elif module in PURE_ANALYSES and layer(imported) not in PURE_MAY_IMPORT | {"harness"}:
+        elif (
+            module in PURE_ANALYSES
+            and imported not in PURE_ANALYSES
+            and layer(imported) not in PURE_MAY_IMPORT | {"harness"}
+        ):
             found.add(f"{module} -> {imported} (pure analysis: {layer(imported)})")
     if module in PURE_ANALYSES and imports_rich(source):
         found.add(f"{module} -> rich (pure analysis: rich)")

@@ -8,7 +8,8 @@ takes at most twice `probe_s` (plus its `wait_s`), whatever the server does.
 
 Probes that name the same `session` share one client, so they travel on one
 keep-alive connection when the server keeps it open; `same_connection` checks
-that (or that it was closed in between).
+that (or that it was closed in between).  Every complete response is kept
+(`ProbeSessions.answers`) for the comparisons between responses.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from harness import httpx_import
 from harness.runner.endpoints import Address
 from harness.runner.observation import Check
+from harness.runner.probes.compare import Answer
 from harness.scenario.checks import HttpProbe
 
 if TYPE_CHECKING:
@@ -95,6 +97,8 @@ class ProbeSessions:
         self.cancel = cancel
         self._clients: dict[str, httpx.Client] = {}
         self._streams: dict[str, object] = {}
+        #: Check name -> the complete response it received.
+        self.answers: dict[str, Answer] = {}
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -130,7 +134,7 @@ class ProbeSessions:
                 probe.method,
                 url,
                 headers=dict(probe.request_headers),
-                content=probe.request_body.encode() if probe.request_body is not None else None,
+                content=probe.body_bytes(),
             ) as response:
                 for chunk in response.iter_bytes():
                     received += chunk
@@ -148,6 +152,10 @@ class ProbeSessions:
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, UnicodeError) as exc:
             return Check(name, False, f"request failed: {type(exc).__name__}: {exc}")
         body = bytes(received).decode(response.encoding or "utf-8", errors="replace")
+        headers: dict[str, tuple[str, ...]] = {}
+        for key, value in response.headers.multi_items():
+            headers[key.lower()] = (*headers.get(key.lower(), ()), value)
+        self.answers[name] = Answer(response.status_code, headers, body)
         problems = _response_problems(probe, response, body)
         if probe.session is not None:
             stream = response.extensions.get("network_stream")

@@ -83,7 +83,7 @@ def exchange(target: Address, raw: RawExchange, cancel: threading.Event) -> RawR
 def raw_check(target: Address, raw: RawExchange, cancel: threading.Event) -> Check:
     result = exchange(target, raw, cancel)
     if result.error is not None:
-        return Check(raw.id, False, result.error)
+        return Check(raw.id, False, f"{result.error} after {result.elapsed_s:.2f}s")
     text = result.text()
     problems = []
     for match in raw.matches:
@@ -102,5 +102,5 @@ def raw_check(target: Address, raw: RawExchange, cancel: threading.Event) -> Che
     summary = f"{len(result.received)} bytes in {result.elapsed_s:.2f}s, {state}"
     detail = "; ".join(problems) if problems else summary
     if problems:
-        detail += f" (got {result.preview()})"
+        detail += f" (got {result.preview()} in {result.elapsed_s:.2f}s, {state})"
     return Check(raw.id, not problems, detail)

@@ -1,8 +1,9 @@
 """Start and stop a server under Wine: the runner's `Launcher` for windows-wine.
 
-* argv: `wine <env>\\python.exe -u -X utf8 -m uvicorn ...`.  The embeddable
-  build ignores `PYTHONUNBUFFERED` and `PYTHONIOENCODING` (see `embed`), so
-  their effect is asked for on the command line;
+* argv: `wine <env>\\python.exe -u -B -X utf8 -m uvicorn ...`.  The embeddable
+  build ignores `PYTHONUNBUFFERED`, `PYTHONIOENCODING` and `PYTHONPYCACHEPREFIX`
+  (see `embed`), so their effect is asked for on the command line (`-B`: no
+  `__pycache__` written into the app folder);
 * the app folder reaches `sys.path` through `$UVICORN_HARNESS_APP_DIR` (as a
   Windows path), the embeddable build's stand-in for `PYTHONPATH`;
 * standard streams: the runner gives the server /dev/null and pipes.  That is
@@ -37,7 +38,7 @@ class WineLauncher:
         self.session = session
 
     def argv_prefix(self, env_python: Path, head: str) -> list[str]:
-        argv = [self.session.tools.wine, str(env_python), "-u", "-X", "utf8"]
+        argv = [self.session.tools.wine, str(env_python), "-u", "-B", "-X", "utf8"]
         return argv + (["-m", "uvicorn"] if head == "uvicorn" else [])
 
     def environment(self, env: dict[str, str], app_dir: Path) -> dict[str, str]:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
+import itertools
 from collections.abc import Mapping, Sequence
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.analyses.bisect import Edge, Mark, bisect, mark_of
+from harness.analyses.bisect import (
+    BAND_FAILURES,
+    BisectResult,
+    Edge,
+    Mark,
+    bisect,
+    budget,
+    coarse_points,
+    mark_of,
+)
 from harness.results import CellResult
 
 B, G, S = Mark.BAD, Mark.GOOD, Mark.SKIP
@@ -35,117 +45,178 @@ def pattern(text: str) -> list[Mark]:
     return [{"B": B, "G": G, "S": S}[c] for c in text]
 
 
-def budget(n: int) -> int:
-    """Two binary searches plus the start and both ends."""
-    return 2 * math.ceil(math.log2(max(n, 2))) + 3
+def bound(result: BisectResult) -> float:
+    """The cost target: 2*log2(n)+4 per edge found, plus the coarse probes."""
+    return result.edges_found * budget(result.n) + len(result.coarse)
 
 
-def test_monotone_range_finds_both_edges() -> None:
+def ranges(result: BisectResult) -> list[tuple[int | None, int | None, int | None, int | None]]:
+    return [
+        (r.introduced.before, r.introduced.after, r.fixed.before, r.fixed.after)
+        for r in result.ranges
+    ]
+
+
+def failed_installs(oracle: Oracle) -> int:
+    return sum(1 for i in oracle.asked if oracle.marks[i] is S)
+
+
+def test_one_bad_range_finds_both_edges_within_the_bound() -> None:
     marks = pattern("G" * 10 + "B" * 5 + "G" * 20)
     oracle = Oracle(marks)
     result = bisect(len(marks), 12, oracle)
-    assert result.introduced == Edge(9, 10)
-    assert result.fixed == Edge(14, 15)
-    assert result.inconsistent == ()
-    assert result.probes == len(oracle.asked) <= budget(len(marks))
+    assert ranges(result) == [(9, 10, 14, 15)]
+    assert result.ranges[0].introduced.exact and result.ranges[0].fixed.exact
+    assert result.edges_found == 2
+    assert result.probes == len(oracle.asked) <= bound(result)
     assert len(set(oracle.asked)) == len(oracle.asked), "no index is asked twice"
-    assert oracle.batches[0] == (0, 12, 34), "the start and both ends come first"
-    assert all(len(batch) <= 2 for batch in oracle.batches[1:]), "one probe per edge per round"
+    assert {12, 34}.issubset(oracle.batches[0]), "the start and the newer half come first"
+    assert 0 in result.coarse, "the older half follows, down to the oldest release"
+    assert set(result.coarse) >= set(coarse_points(len(marks)))
+
+
+def test_coarse_points_are_evenly_spaced_with_both_ends() -> None:
+    assert coarse_points(1) == [0]
+    assert coarse_points(2) == [0, 1]
+    assert coarse_points(120) == [0, 17, 34, 51, 68, 85, 102, 119]
+    assert coarse_points(120, 3) == [0, 60, 119]
+    assert coarse_points(5, 50) == [0, 1, 2, 3, 4]
 
 
 @given(
-    st.integers(min_value=1, max_value=300).flatmap(
+    st.integers(min_value=2, max_value=300).flatmap(
         lambda n: st.tuples(
             st.just(n),
-            st.integers(0, n - 1).flatmap(lambda a: st.tuples(st.just(a), st.integers(a, n - 1))),
+            st.lists(st.integers(0, n - 1), min_size=1, max_size=6, unique=True).map(sorted),
         )
     ),
     st.data(),
 )
-def test_any_single_bad_range_is_found_in_log_probes(
-    case: tuple[int, tuple[int, int]], data: st.DataObject
+def test_every_range_of_any_history_is_found_where_probes_can_see_it(
+    case: tuple[int, list[int]], data: st.DataObject
 ) -> None:
-    n, (first_bad, last_bad) = case
-    start = data.draw(st.integers(first_bad, last_bad))
-    marks = [B if first_bad <= i <= last_bad else G for i in range(n)]
+    """Flips at arbitrary places: every flip between two probed releases is found
+    exactly, every probed release is in the range its mark says, and whatever
+    the probes missed lies inside a listed gap narrower than the coarse spacing."""
+    n, flips = case
+    marks = []
+    bad = False
+    for index in range(n):
+        if index in flips:
+            bad = not bad
+        marks.append(B if bad else G)
+    start = data.draw(st.integers(0, n - 1))
     oracle = Oracle(marks)
     result = bisect(n, start, oracle)
-    assert result.introduced is not None and result.fixed is not None
-    assert result.introduced.after == first_bad
-    assert result.introduced.before == (first_bad - 1 if first_bad > 0 else None)
-    assert result.fixed.before == last_bad
-    assert result.fixed.after == (last_bad + 1 if last_bad < n - 1 else None)
-    assert result.probes <= budget(n)
-    assert result.inconsistent == ()
+    assert result.probes <= bound(result) + 1  # +1: the start, when it is no coarse point
+    reported: dict[int, Mark] = {}
+    for found in result.ranges:
+        low, high = found.introduced.after, found.fixed.before
+        assert low is not None and high is not None
+        reported.update({i: B for i in range(low, high + 1)})
+        if found.introduced.before is not None:
+            assert found.introduced.exact and marks[found.introduced.before] is G
+        if found.fixed.after is not None:
+            assert found.fixed.exact and marks[found.fixed.after] is G
+    assert all(reported.get(i, G) is m for i, m in result.marks.items()), "probes agree"
+    spacing = max(b - a for a, b in itertools.pairwise(coarse_points(n)))
+    for index in range(n):
+        if reported.get(index, G) is not marks[index]:
+            gap = next(g for g in result.gaps if g.before < index < g.after)
+            assert gap.width < spacing, "a missed interval hides inside a listed gap"
+
+
+def test_bad_good_bad_on_a_cold_cache_is_two_ranges() -> None:
+    marks = pattern("B" * 40 + "G" * 30 + "B" * 50)
+    oracle = Oracle(marks)
+    result = bisect(len(marks), 10, oracle)
+    assert ranges(result) == [(None, 0, 39, 40), (69, 70, 119, None)]
+    assert result.edges_found == 2
+    assert result.probes <= bound(result)
+
+
+def test_claimed_edges_are_always_probed() -> None:
+    marks = pattern("G" * 55 + "B" * 3 + "G" * 62)  # a short interval between coarse points
+    oracle = Oracle(marks)
+    missed = bisect(len(marks), 100, oracle)
+    assert missed.ranges == [], "between two good coarse probes (51, 68): not seen ..."
+    assert any(g.before < 56 < g.after for g in missed.gaps), "... but listed as a gap"
+    oracle = Oracle(marks)
+    result = bisect(len(marks), 100, oracle, anchors=[54, 55])
+    assert ranges(result) == [(54, 55, 57, 58)]
+
+
+def test_a_band_of_install_failures_is_crossed_by_galloping() -> None:
+    # 60 old releases cannot be installed; the bug came in at 80 and stays.
+    marks = pattern("S" * 60 + "G" * 20 + "B" * 40)
+    oracle = Oracle(marks)
+    result = bisect(len(marks), 100, oracle)
+    assert ranges(result) == [(79, 80, 119, None)]
+    assert failed_installs(oracle) <= BAND_FAILURES
+    assert 17 not in oracle.asked, "the descent galloped over it (presumed like the band)"
+    (band,) = result.bands
+    assert band.first == 0 and band.presumed > 0
+    assert result.probes <= bound(result)
+
+
+def test_a_band_next_to_the_edge_costs_at_most_four_failed_installs() -> None:
+    marks = pattern("G" * 20 + "S" * 25 + "B" * 40 + "G" * 30)
+    oracle = Oracle(marks)
+    result = bisect(len(marks), 70, oracle)
+    assert failed_installs(oracle) <= BAND_FAILURES
+    (found,) = result.ranges
+    before, after = found.introduced.before, found.introduced.after
+    assert before is not None and 16 <= before < 20, "galloped up to the band from below"
+    assert after is not None and 45 <= after <= 47, "galloped down to the band from above"
+    assert found.introduced.skipped, "the band's failures are named"
+    assert found.fixed == Edge(84, 85)
+    assert result.probes <= bound(result)
 
 
 def test_install_error_holes_widen_the_edge_instead_of_derailing_it() -> None:
     marks = pattern("GGGGGGGGSSB" + "BBBB" + "GSGGGGGGG")
     oracle = Oracle(marks)
     result = bisect(len(marks), 12, oracle)
-    # 8 and 9 could not be tested: the introduction is at 9, 10 or... 10 is bad.
-    assert result.introduced == Edge(7, 10, (8, 9))
-    assert not result.introduced.exact
-    assert result.fixed == Edge(14, 15), "16 was skipped, but it is past the first good"
+    (found,) = result.ranges
+    assert found.introduced == Edge(7, 10, (8, 9))
+    assert not found.introduced.exact and found.introduced.untried() == 0
+    assert found.fixed == Edge(14, 15)
 
 
-def test_a_skipped_end_of_the_range_is_not_taken_for_good() -> None:
-    marks = pattern("SSGGGBBB")
-    result = bisect(len(marks), 6, Oracle(marks))
-    assert result.introduced == Edge(4, 5)
-    only_skips_below = pattern("SSSBBBGG")
-    result = bisect(len(only_skips_below), 4, Oracle(only_skips_below))
-    assert result.introduced == Edge(None, 3, (0, 1, 2))
-    assert result.fixed == Edge(5, 6)
+def test_only_skips_below_the_first_bad() -> None:
+    marks = pattern("SSSBBBGG")
+    result = bisect(len(marks), 4, Oracle(marks))
+    (found,) = result.ranges
+    assert found.introduced.before is None and found.introduced.after == 3
+    assert found.fixed == Edge(5, 6)
 
 
 def test_edges_at_the_ends_of_the_range() -> None:
-    bad_from_start = pattern("BBBBGGGG")
-    result = bisect(8, 2, Oracle(bad_from_start))
-    assert result.introduced == Edge(None, 0)
-    assert result.fixed == Edge(3, 4)
-    bad_to_end = pattern("GGGGBBBB")
-    result = bisect(8, 5, Oracle(bad_to_end))
-    assert result.introduced == Edge(3, 4)
-    assert result.fixed == Edge(7, None)
+    result = bisect(8, 2, Oracle(pattern("BBBBGGGG")))
+    assert ranges(result) == [(None, 0, 3, 4)]
+    result = bisect(8, 5, Oracle(pattern("GGGGBBBB")))
+    assert ranges(result) == [(3, 4, 7, None)]
     single = bisect(1, 0, Oracle([B]))
-    assert single.introduced == Edge(None, 0) and single.fixed == Edge(0, None)
-    assert single.probes == 1
+    assert ranges(single) == [(None, 0, 0, None)] and single.probes == 1
 
 
-def test_start_that_is_not_bad_stops_after_the_first_round() -> None:
+def test_a_given_start_that_is_not_bad_stops_after_the_first_round() -> None:
     oracle = Oracle(pattern("GGGGBBGG"))
-    result = bisect(8, 1, oracle)
-    assert result.start_mark is G
-    assert result.introduced is None and result.fixed is None
-    assert len(oracle.batches) == 1
-    skipped_start = bisect(8, 4, Oracle(pattern("GGGGSBGG")))
-    assert skipped_start.start_mark is S and skipped_start.introduced is None
+    result = bisect(8, 1, oracle, require_start_bad=True)
+    assert result.start_mark is G and result.ranges == []
+    assert oracle.batches == [(1,)]
+    skipped = bisect(8, 4, Oracle(pattern("GGGGSBGG")), require_start_bad=True)
+    assert skipped.start_mark is S
 
 
-def test_non_monotone_outcomes_are_reported_not_hidden() -> None:
-    # Bad at the lower end of the range and again around the start: the end's
-    # check probe passes, so the picture is not one bad range; the edges of the
-    # bad range around the start are still found.
-    marks = pattern("BBGGGGBBBBGGG")
-    result = bisect(len(marks), 8, Oracle(marks))
-    assert result.introduced == Edge(5, 6)
-    assert result.fixed == Edge(9, 10)
-    assert result.inconsistent == (0,)
-    # The same at the upper end.
-    marks = pattern("GGGBBBGGGGGBB")
-    result = bisect(len(marks), 4, Oracle(marks))
-    assert result.fixed == Edge(5, 6)
-    assert result.inconsistent == (12,)
-    # A good release inside the bad range, known from an earlier run (cache):
-    marks = pattern("GGGBBGBBBGGG")
-    result = bisect(len(marks), 7, Oracle(marks), known={5: G})
-    assert 5 in result.inconsistent
-    # ... or a bad one outside it:
-    marks = pattern("GGBGGGBBBGGG")
-    result = bisect(len(marks), 7, Oracle(marks), known={2: B})
-    assert result.introduced == Edge(5, 6)
-    assert result.inconsistent == (2,)
+def test_known_marks_are_observations_without_probes() -> None:
+    marks = pattern("G" * 40 + "B" * 10 + "G" * 50)
+    oracle = Oracle(marks)
+    known = {i: marks[i] for i in range(0, 100, 5)}
+    result = bisect(len(marks), 45, oracle, free=set(known), known=known)
+    assert ranges(result) == [(39, 40, 49, 50)]
+    assert not set(oracle.asked) & set(known), "a known release is never asked again"
+    assert result.probes < len(known)
 
 
 def test_cached_indices_near_the_middle_are_preferred() -> None:
@@ -153,10 +224,8 @@ def test_cached_indices_near_the_middle_are_preferred() -> None:
     free = {18, 22, 45, 70, 75}
     oracle = Oracle(marks)
     result = bisect(len(marks), 45, oracle, free=free)
-    assert result.introduced == Edge(39, 40) and result.fixed == Edge(49, 50)
-    paid = [i for i in oracle.asked if i not in free]
-    assert {22, 70}.issubset(oracle.asked), "free probes near the middle were used"
-    assert len(paid) <= budget(len(marks))
+    assert ranges(result) == [(39, 40, 49, 50)]
+    assert result.probes <= bound(result)
 
 
 def test_start_outside_the_range_is_a_programming_error() -> None:
@@ -182,3 +251,7 @@ def test_marks_of_cells() -> None:
     assert mark_of(_cell("skip"), sigs) is S
     assert mark_of(_cell("new-failure"), sigs, any_failure=True) is B
     assert mark_of(_cell("install-error"), sigs, any_failure=True) is S
+    also = dataclasses.replace(_cell("known-failure", "other"), also_matched=("port0",))
+    assert mark_of(also, sigs) is B, "a signature matched besides the cell's first counts"
+    not_here = dataclasses.replace(_cell("skip"), reason="not applicable: 0.1 is outside >=0.2")
+    assert mark_of(not_here, sigs) is G, "where the scenario does not apply, the bug is absent"

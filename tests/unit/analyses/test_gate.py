@@ -167,3 +167,21 @@ def test_flaky_fails_the_gate_and_an_unjudged_cell_is_infrastructure() -> None:
     verdict = judge([taken], "0.14.0", baseline=None)
     assert verdict.exit_code == 2 and verdict.failing == []
     assert verdict.headline() == "gate ERROR: the harness could not judge 1 cell(s)"
+
+
+def test_a_bug_that_came_back_names_the_range_it_is_in() -> None:
+    from harness.analyses.gate import explain_failure
+
+    def leak(version: str) -> CellResult:
+        return cell(version, "3.11", "known-failure", scenario="contextvars-keepalive-leak",
+                    signature="contextvar-leaks-into-next-request")  # fmt: skip
+
+    assert explain_failure(leak("0.38.0"), BUILTIN) == (
+        "known bug contextvar-leaks-into-next-request, fixed in 0.39.0"
+    )
+    assert explain_failure(leak("0.55.0"), BUILTIN) == (
+        "known bug contextvar-leaks-into-next-request, no fixed release known"
+    ), "introduced again in 0.45.0 and not fixed since"
+    assert explain_failure(leak("0.40.0"), BUILTIN) == (
+        "known bug contextvar-leaks-into-next-request, back although claimed fixed in 0.39.0"
+    )

@@ -114,3 +114,14 @@ def test_a_release_already_in_the_run_is_not_asked_again() -> None:
     asked = [version for batch in source.asked for version in batch]
     assert "0.13.2" not in asked
     assert "0.13.3" in asked
+
+
+def test_every_flip_of_a_history_with_two_bad_ranges_is_a_gap() -> None:
+    """bad 0.12.3, good 0.13.2, bad 0.13.4, good 0.15.0: three open edges."""
+    cells, _ = selection("0.12.3", "0.13.2", "0.13.4", "0.15.0")
+    results = [result("0.12.3", "known-failure"), result("0.13.2", "pass"),
+               result("0.13.4", "known-failure"), result("0.15.0", "pass")]  # fmt: skip
+    gaps = find_gaps([PORT_ZERO], cells, results, {"uvicorn": RELEASES}, "linux")
+    mine = [g for g in gaps if g.signature.id == SIGNATURE]
+    spans = [(str(g.releases[0].version), str(g.releases[-1].version)) for g in mine]
+    assert spans == [("0.12.3", "0.13.2"), ("0.13.2", "0.13.4"), ("0.13.4", "0.15.0")]

@@ -9,6 +9,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import EXIT_CLEAN, EXIT_REGRESSION, EXIT_USAGE
+from tests.conftest import SCENARIOS
 from tests.junit_schema import validate_junit
 from tests.unit.report_data import all_cells, cell, results, write
 
@@ -107,3 +108,31 @@ def test_without_any_file_argument_argparse_says_so(capsys: pytest.CaptureFixtur
         main(["report"])
     assert exit_info.value.code == EXIT_USAGE
     assert "RESULTS.json" in capsys.readouterr().err
+
+
+def test_cells_are_judged_again_with_the_claims(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file written under an older claim said 0.13.4 was a regression; judged by
+    the scenario file at hand (--scenarios-dir), it is inside the claim, like the
+    claim's own verdict says: the report must not exit 1 next to a confirmed claim."""
+    cells = [
+        cell("0.13.3", "3.8"),
+        cell("0.13.4", "3.8", expected=False,
+             reason="regression: port0-getpeername-enotconn (fixed in 0.13.0): ready: x"),
+        cell("0.14.0", "3.8"),
+    ]  # fmt: skip
+    stale = write(tmp_path / "stale.json", results(cells))
+    out = tmp_path / "merged.json"
+    code, stdout, _ = _report(
+        capsys, str(stale), "--scenarios-dir", str(SCENARIOS), "--json", str(out)
+    )
+    assert code == EXIT_CLEAN, stdout
+    assert "0 unexpected" in stdout
+    merged = {c["version"]: c for c in json.loads(out.read_text())["cells"]}
+    assert merged["0.13.4"]["expected"] is True
+    assert not merged["0.13.4"]["reason"].startswith("regression: ")
+    late = write(tmp_path / "late.json", results([cell("0.13.3", "3.8"), cell("0.15.0", "3.8",
+                 outcome="known-failure")]))  # fmt: skip
+    code, stdout, _ = _report(capsys, str(late), "--scenarios-dir", str(SCENARIOS))
+    assert code == EXIT_REGRESSION, "a stored 'expected' bug after the claimed fix is one"

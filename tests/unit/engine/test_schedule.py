@@ -144,7 +144,12 @@ class FakeRunner:
         self._lock = threading.Lock()
 
     def run(
-        self, scenario: object, env_python: Path, launcher: object = None, axes: object = None
+        self,
+        scenario: object,
+        env_python: Path,
+        launcher: object = None,
+        axes: object = None,
+        site: object = None,
     ) -> Observation:
         with self._lock:
             self.started.append(f"{getattr(scenario, 'id', '?')} {env_python.parent.parent.name}")

@@ -80,3 +80,37 @@ def test_a_cell_the_harness_stopped_itself_is_an_error_naming_why() -> None:
         PORT_ZERO, Version("0.13.4"), "linux", observation(False, CRASH, aborted=why)
     )
     assert (verdict.outcome, verdict.expected, verdict.reason) == (Outcome.ERROR, False, why)
+
+
+def test_a_cell_that_does_not_apply_is_a_skip_with_its_reason() -> None:
+    reason = "not applicable: --reset-contextvars is not in uvicorn 0.44.0 --help"
+    verdict = classify(PORT_ZERO, Version("0.44.0"), "linux",
+                       observation(False, CRASH, not_applicable=reason))  # fmt: skip
+    assert (verdict.outcome, verdict.expected, verdict.reason) == (Outcome.SKIP, True, reason)
+    assert verdict.signature is None, "a cell that does not apply is no evidence"
+
+
+def test_every_matching_signature_is_recorded_the_first_is_the_cells() -> None:
+    both = CRASH + "\nFinished server process [1]\nAborted!\n"
+    verdict = classify(PORT_ZERO, Version("0.29.0"), "linux", observation(False, both))
+    assert verdict.signature == "port0-getpeername-enotconn"
+    assert verdict.also == ("cli-ctrl-c-aborted",)
+    assert verdict.expected, "the second signature's claim covers 0.29.0"
+    assert "[also matched: cli-ctrl-c-aborted]" in verdict.reason
+    outside_both = classify(PORT_ZERO, Version("0.31.0"), "linux", observation(False, both))
+    assert not outside_both.expected and outside_both.reason.startswith("regression: ")
+
+
+def test_a_signature_on_the_exit_status_alone() -> None:
+    scenario = load_scenarios([SCENARIOS])["startup-failure-exit-code"]
+    checks = (Check("startup-failure-reported", True, "seen 1x"),
+              Check("exit", False, "exit code 0 1.20s after start (wanted 3)"))  # fmt: skip
+    silent = observation(False, "ERROR:    Application startup failed. Exiting.\n",
+                         checks=checks, exit_code=0)  # fmt: skip
+    verdict = classify(scenario, Version("0.15.0"), "linux", silent)
+    assert (verdict.outcome, verdict.signature) == (
+        Outcome.KNOWN_FAILURE,
+        "startup-failure-exits-zero",
+    )
+    three = observation(False, silent.output, checks=checks, exit_code=3)
+    assert classify(scenario, Version("0.15.0"), "linux", three).outcome == Outcome.NEW_FAILURE

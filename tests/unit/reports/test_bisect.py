@@ -55,11 +55,14 @@ def run(outcomes: Mapping[str, str], start: str, given: bool = False) -> tuple[s
             cells[index] = cell(VERSIONS[index], outcomes[VERSIONS[index]])
         return {i: mark_of(cells[i], {SIGNATURE.id}) for i in batch}
 
-    result = bisect(len(VERSIONS), plan.start, oracle)
+    result = bisect(
+        len(VERSIONS), plan.start, oracle, anchors=plan.anchors(), require_start_bad=given
+    )
     console = Console(record=True, width=300)
-    problem = render(console, plan, result, cells, {}, [], Cost(builds=result.probes))
-    summary = summary_json(plan, result, cells, Cost(), problem)
+    problem = render(console, plan, result, cells, [], Cost(builds=result.probes))
+    summary = summary_json(plan, result, Cost(), problem)
     assert summary["start"] == start
+    assert summary["bound"] >= result.probes or problem is not None
     return console.export_text(), problem.exit_code if problem else None
 
 
@@ -77,12 +80,15 @@ def test_exact_edges_with_evidence() -> None:
     assert "matched port0-getpeername-enotconn: OSError: [Errno 107]" in text
     assert "first bad = last bad 0.13.4" in text
     assert "2*log2(n)+4 = 10.0" in text
+    assert "bound for 2 edge(s) over 8 release(s)" in text
+    assert "failed installs per band: at most 0 (limit 4)" in text
 
 
 def test_untestable_releases_widen_the_edge() -> None:
     text, code = run(outcomes({"0.13.0", "0.13.4"}, **{"0_12_3": "install-error"}), "0.13.4")
     assert code is None
-    assert "untestable (install errors) in between: 0.12.3" in text
+    assert "untestable (install errors): 0.12.3, so the edge is at one of them or at" in text
+    assert "install-failure band 0.12.3: 1 failed install(s) (cause: reason)" in text
 
 
 def test_a_different_failure_below_the_edge_is_called_out() -> None:
@@ -97,10 +103,12 @@ def test_ends_of_the_range() -> None:
     assert "still bad at the end of the range (0.15.0): not fixed in it" in text
 
 
-def test_not_monotone_is_exit_1() -> None:
-    text, code = run(outcomes({"0.12.0", "0.13.4"}), "0.13.4")
-    assert code == 1
-    assert "not monotone: 0.12.0 disagree" in text
+def test_several_ranges_are_each_reported_and_exit_0() -> None:
+    text, code = run(outcomes({"0.12.0", "0.12.1", "0.13.4"}), "0.13.4")
+    assert code is None, "several ranges are an answer (the claim's verdict judges them)"
+    assert "range 1 of 2:" in text and "range 2 of 2:" in text
+    assert "last bad 0.12.1 -> first good 0.12.2" in text
+    assert "last good 0.13.0 -> first bad 0.13.4" in text
 
 
 def test_a_start_that_does_not_fail() -> None:
@@ -109,5 +117,8 @@ def test_a_start_that_does_not_fail() -> None:
     assert "does not show the failure (pass): the claim does not hold here" in text
     text, code = run(outcomes(set()), "0.13.4", given=True)
     assert code == 3 and "--bad 0.13.4 does not show the failure" in text
-    text, code = run(outcomes(set(), **{"0_13_4": "install-error"}), "0.13.4")
+    text, code = run(outcomes(set(), **{"0_13_4": "install-error"}), "0.13.4", given=True)
     assert code == 3 and "cannot start: 0.13.4 could not be tested" in text
+    text, code = run(outcomes({"0.13.0"}, **{"0_13_4": "install-error"}), "0.13.4")
+    assert code is None, "the claim's own start cannot be built here: the ranges still stand"
+    assert "last good 0.12.3 -> first bad 0.13.0" in text

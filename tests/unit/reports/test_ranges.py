@@ -113,3 +113,33 @@ def test_commands_are_shown_without_machine_local_options() -> None:
     command = ("python -m harness run --scenario x --cache-dir /tmp/c --json /tmp/r.json "
                "--jobs 3 --versions >=0.1 --html=r.html")  # fmt: skip
     assert shown_command(command) == "python -m harness run --scenario x --versions >=0.1"
+
+
+def test_every_observed_range_is_a_row_entry() -> None:
+    stored = claim(
+        ranges=[
+            {"first_bad": "0.1.0", "last_bad": "0.2.0", "last_good_before": None,
+             "first_good_after": "0.3.0"},
+            {"first_bad": "0.5.0", "last_bad": "0.6.0", "last_good_before": "0.4.0",
+             "first_good_after": None},
+        ],
+        last_bad="0.6.0", first_good_after=None,
+    )  # fmt: skip
+    run = RunResults(cells=[cell("0.1.0", "known-failure", "boom")], claims=[stored])
+    (row,) = range_rows(report(run))
+    assert row.observed() == (
+        "… ✓ → **0.1.0 … 0.2.0** ✗ → 0.3.0 ✓ · 0.4.0 ✓ → **0.5.0 … 0.6.0** ✗ → … ✓"
+    )
+    table = render_table([row], "regen")
+    assert "**0.1.0 … 0.2.0** ✗ → 0.3.0 ✓ · 0.4.0 ✓ → **0.5.0 … 0.6.0**" in table
+
+
+def test_results_written_before_ranges_and_several_signatures_still_load() -> None:
+    old = claim()  # no "ranges": one range from the edge fields
+    (row,) = range_rows(report(RunResults(cells=[cell("0.1.0", "pass")], claims=[old])))
+    assert row.observed() == "… ✓ → **0.1.0 … 0.2.0** ✗ → 0.3.0 ✓"
+    record = cell("0.1.0", "known-failure", "boom").to_json()
+    del record["also_matched"]
+    assert CellResult.from_json(record, "old.json").also_matched == ()
+    record["also_matched"] = ["other"]
+    assert CellResult.from_json(record, "new.json").signatures == ("boom", "other")

@@ -339,3 +339,29 @@ def test_cells_that_differ_only_in_axes_or_resolution_get_their_own_columns(
     names = {testcase.name for suite in JUnitXml.fromstring(
         render_junit(report_of(results(variants)))) for testcase in suite}  # fmt: skip
     assert len(names) == 3
+
+
+def test_every_range_and_every_matching_signature_reach_every_report() -> None:
+    """A bad range, a pass, and the bug again: two observed ranges (the claim, with
+    one range, is contradicted); one cell matched a second signature too."""
+    cells = [
+        cell("0.9.0", "3.8", "known-failure"),
+        cell("0.10.0", "3.8", "pass"),
+        cell("0.13.4", "3.8", also_matched=("cli-ctrl-c-aborted",)),
+        cell("0.14.0", "3.8"),
+    ]
+    report = report_of(results(cells))
+    claim = {c.signature: c for c in report.claims}["port0-getpeername-enotconn"]
+    assert claim.verdict == CONTRADICTED
+    assert "0.10.0 passes inside the claimed bad range, between 0.9.0 and 0.13.4" in claim.detail
+    page = render_html(report)
+    assert "… ✓ → 0.9.0 … 0.9.0 ✗ → 0.10.0 ✓" in page
+    assert "0.10.0 ✓ → 0.13.4 … 0.13.4 ✗ → 0.14.0 ✓" in page
+    assert "<dt>also matched</dt>" in page and "cli-ctrl-c-aborted" in page
+    markdown = render_markdown(report)
+    assert "observed: … ✓ → 0.9.0 … 0.9.0 ✗ → 0.10.0 ✓; 0.10.0 ✓ → 0.13.4" in markdown
+    late = cell(
+        "0.15.0", "3.8", "known-failure", also_matched=("cli-ctrl-c-aborted",), expected=False
+    )
+    junit = render_junit(report_of(results([late])))
+    assert "also matched: cli-ctrl-c-aborted" in junit, "in the failure of an unexpected cell"

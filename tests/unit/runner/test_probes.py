@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from harness.runner.endpoints import Address
+from harness.runner.output import LineWatch
 from harness.runner.probes.raw import raw_check
 from harness.runner.probes.websocket import accept_key, websocket_check
-from harness.scenario.checks import RawExchange, RawMatch, WebSocketProbe
+from harness.runner.probing import log_check
+from harness.scenario.checks import LogExpectation, RawExchange, RawMatch, WebSocketProbe
 
 Handler = Callable[[socket.socket], None]
 
@@ -97,6 +99,7 @@ def test_raw_failure_shows_what_arrived(serve: Callable[[Handler], Address]) -> 
     assert "seen 1x" in check.detail and "seen 1x" in check.detail.split(";")[1]
     assert "still open after 0.5s" in check.detail
     assert "Injected: yes" in check.detail  # the evidence
+    assert re.search(r" in 0\.[5-9]\d?s, open\)$", check.detail), "how long it waited, too"
 
 
 def test_raw_until_stops_reading_early(serve: Callable[[Handler], Address]) -> None:
@@ -122,6 +125,16 @@ def test_raw_connect_failure_is_a_failed_check() -> None:
         port = probe.getsockname()[1]
     check = raw_check(Address("127.0.0.1", port), exchange(), threading.Event())
     assert not check.ok and "connect failed" in check.detail
+    assert re.search(r" after \d+\.\d\ds$", check.detail)
+
+
+def test_a_log_check_without_distinct_min_does_not_count_distinct_values() -> None:
+    watch = LineWatch(re.compile(r"Started server process \[(\d+)\]"))
+    watch.record(watch.scan("INFO: Started server process [42]"))
+    plain = LogExpectation(re.compile(watch.pattern.pattern), min_count=1)
+    assert log_check(plain, watch).detail == "seen 1x"
+    distinct = LogExpectation(re.compile(watch.pattern.pattern), distinct_min=1)
+    assert log_check(distinct, watch).detail == "seen 1x, 1 distinct"
 
 
 def websocket_server(subprotocol: str | None, accept: str | None = None) -> Handler:

@@ -1,7 +1,8 @@
 """Each signature matches its own captured failure and nothing else.
 
-A fixture is captured server output, plus (for signatures that name failed
-checks) the checks that failed in that cell.  Within its scenario it must match
+A fixture is captured server output, plus (for signatures that name checks or
+the exit status) the checks that failed in that cell with their details and
+timeouts, the checks that passed, and the exit code.  Within its scenario it must match
 exactly the signature the manifest names; signatures of other scenarios must
 not match it unless the manifest says so (`also`), as when two scenarios watch
 the same symptom (a fallback to 127.0.0.1:8000).
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness.scenario.loader import load_scenarios
+from harness.scenario.signatures import CellEvidence, CheckEvidence
 from tests.conftest import FIXTURES, SCENARIOS
 
 if sys.version_info >= (3, 11):
@@ -28,6 +30,19 @@ SIGNATURES = [
     for scenario in load_scenarios([SCENARIOS]).values()
     for signature in scenario.signatures
 ]
+
+
+def fixture_evidence(entry: dict[str, Any]) -> CellEvidence:
+    """The output, the checks (with their details and timeouts) and the exit code."""
+    text = (FIXTURES / entry["file"]).read_text(encoding="utf-8")
+    details = entry.get("check_details", {})
+    timed_out = set(entry.get("timed_out", []))
+    checks = {
+        name: CheckEvidence(False, details.get(name, ""), name in timed_out)
+        for name in entry.get("failed_checks", [])
+    }
+    checks.update({name: CheckEvidence(True) for name in entry.get("passed_checks", [])})
+    return CellEvidence(text, checks, entry.get("exit_code"))
 
 
 def test_every_fixture_file_is_in_the_manifest() -> None:
@@ -44,12 +59,8 @@ def test_every_signature_has_a_positive_fixture() -> None:
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda entry: entry["file"])
 def test_fixture_matches_exactly_its_signature(entry: dict[str, Any]) -> None:
-    text = (FIXTURES / entry["file"]).read_text(encoding="utf-8")
-    failed = entry.get("failed_checks", [])
-    passed = entry.get("passed_checks", [])
-    matched = {
-        f"{scenario}/{sig.id}" for scenario, sig in SIGNATURES if sig.matches(text, failed, passed)
-    }
+    evidence = fixture_evidence(entry)
+    matched = {f"{scenario}/{sig.id}" for scenario, sig in SIGNATURES if sig.matches(evidence)}
     own = {name for name in matched if name.startswith(entry["scenario"] + "/")}
     expected = {f"{entry['scenario']}/{entry['signature']}"} if entry["signature"] else set()
     assert own == expected

@@ -12,6 +12,7 @@ from packaging.version import Version
 from harness.errors import ScenarioError
 from harness.scenario.loader import load_scenario, load_scenarios
 from harness.scenario.model import CellContext
+from harness.scenario.signatures import CellEvidence
 from tests.conftest import SCENARIOS
 
 WriteScenario = Callable[..., Path]
@@ -42,7 +43,7 @@ def test_every_builtin_scenario_loads_with_links() -> None:
         assert scenario.upstream.fix or scenario.upstream.issue, scenario.id
         assert scenario.signatures, scenario.id
         for signature in scenario.signatures:
-            assert signature.claim.fixed_in is not None, (scenario.id, signature.id)
+            assert not signature.claim.empty, (scenario.id, signature.id)
 
 
 def test_listen_modes_and_their_placeholders(write_scenario: WriteScenario) -> None:
@@ -227,8 +228,8 @@ fixed_in = "1.0"
     assert not signature.applies_in(CellContext("linux", Version("3.12.1"), context.axes))
     other = {"http": "httptools", "resolution": "latest"}
     assert not signature.applies_in(CellContext("linux", Version("3.8.18"), other))
-    assert not signature.matches("Boom", [])  # the check must have failed too
-    assert signature.matches("Boom", ["pipelined"])
+    assert not signature.matches(CellEvidence.of("Boom"))  # the check must have failed too
+    assert signature.matches(CellEvidence.of("Boom", ("pipelined",)))
     assert signature.scope() == "python<3.11, http=h11, resolution=latest"
 
 

@@ -114,7 +114,7 @@ def test_wine_launcher_runs_python_exe_and_stops_with_ctrl_c(tmp_path: Path) -> 
     launcher = WineLauncher(session)
     python = tmp_path / "env" / "python.exe"
     assert launcher.argv_prefix(python, "uvicorn") == [
-        "/usr/bin/wine", str(python), "-u", "-X", "utf8", "-m", "uvicorn",
+        "/usr/bin/wine", str(python), "-u", "-B", "-X", "utf8", "-m", "uvicorn",
     ]  # fmt: skip
     assert launcher.argv_prefix(python, "python")[-1] == "utf8"
     env = launcher.environment({"PATH": "/usr/bin"}, Path("/srv/apps"))
