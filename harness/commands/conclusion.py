@@ -78,6 +78,14 @@ def build_results(
         command=list(finished.command),
         notes=([] if report.complete else ["interrupted: results are incomplete"]) + list(notes),
         releases={package: [str(v) for v in found] for package, found in releases.items()},
+        requires_python={
+            package: {
+                str(release.version): str(release.requires_python)
+                for release in finished.harness.installable_releases(package)
+                if release.requires_python is not None
+            }
+            for package in releases
+        },
         scenarios={scenario.id: describe_scenario(scenario) for scenario in scenarios},
         run_id=REGISTRY.run_id,
     )

@@ -111,6 +111,7 @@ class MergedResults:
     stored_claims: list[dict[str, Any]] = field(default_factory=list)
     releases: dict[str, list[str]] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requires_python: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -168,6 +169,7 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
     stored_claims: list[dict[str, Any]] = []
     releases: dict[str, set[str]] = {}
     scenarios: dict[str, dict[str, Any]] = {}
+    requires: dict[str, dict[str, str]] = {}
     for label, results in inputs:
         for cell in results.cells:
             by_key.setdefault(cell.key, []).append(FileRecord(cell, label))
@@ -177,6 +179,9 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
             releases.setdefault(package, set()).update(versions)
         for scenario_id, info in results.scenarios.items():
             scenarios.setdefault(scenario_id, info)
+        for package, specs in results.requires_python.items():
+            for version, spec in specs.items():
+                requires.setdefault(package, {}).setdefault(version, spec)
     merged = [MergedCell(tuple(observations)) for observations in by_key.values()]
     merged.sort(key=lambda cell: cell_sort_key(cell.first))
     return MergedResults(
@@ -185,6 +190,7 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
         stored_claims=stored_claims,
         releases={package: sorted(found, key=Version) for package, found in releases.items()},
         scenarios=scenarios,
+        requires_python=requires,
     )
 
 
@@ -214,4 +220,5 @@ def merged_run_results(merged: MergedResults, claims: list[dict[str, Any]]) -> R
         + [note for source in merged.sources for note in source.notes],
         releases=merged.releases,
         scenarios=merged.scenarios,
+        requires_python=merged.requires_python,
     )

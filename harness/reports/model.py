@@ -74,6 +74,12 @@ class ScenarioReport:
     columns: list[Column]
     grid: Grid
     signatures: dict[str, str] = field(default_factory=dict)
+    #: Each release's `requires-python`, for the releases that declare one.
+    requires_python: Mapping[str, str] = field(default_factory=dict)
+    #: The signatures of the scenario's own bug, which its upstream links are about:
+    #: those with the first signature's claim (others are neighbouring bugs the
+    #: scenario declares so that they show as known, like a Ctrl-C bug).
+    issue_signatures: frozenset[str] = frozenset()
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -212,17 +218,17 @@ def build_report(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> Re
         scenario = scenarios.get(scenario_id)
         info = merged.scenarios.get(scenario_id, {})
         if scenario is not None:
-            own = [c for c in observed if c.scenario == scenario_id]
+            own_cells = [c for c in observed if c.scenario == scenario_id]
             releases = {scenario.package: _releases(merged, scenario, notes)}
-            claims = judge_claims([scenario], own, releases)
+            claims = judge_claims([scenario], own_cells, releases)
             origin = RECOMPUTED
         else:
             claims = _stored_claims(merged, scenario_id)
             origin = STORED
         rows, columns, grid = _grid(cells)
-        reports.append(
-            _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
-        )
+        own = _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
+        own.requires_python = merged.requires_python.get(own.package, {})
+        reports.append(own)
     if merged.conflicts:
         notes.append(f"{len(merged.conflicts)} cell(s) have conflicting results")
     notes.extend(
@@ -258,6 +264,7 @@ def _scenario_report(
             columns=columns,
             grid=grid,
             signatures={s.id: s.description for s in scenario.signatures},
+            issue_signatures=own_bug([(s.id, s.claim.describe()) for s in scenario.signatures]),
         )
     upstream = info.get("upstream") or {}
     return ScenarioReport(
@@ -278,4 +285,19 @@ def _scenario_report(
             for s in info.get("signatures") or ()
             if isinstance(s, Mapping)
         },
+        issue_signatures=own_bug(
+            [
+                (str(s.get("id")), str(s.get("claim") or ""))
+                for s in info.get("signatures") or ()
+                if isinstance(s, Mapping)
+            ]
+        ),
     )
+
+
+def own_bug(signatures: Sequence[tuple[str, str]]) -> frozenset[str]:
+    """Ids of the (id, claim) signatures that share the first one's claim."""
+    if not signatures:
+        return frozenset()
+    first_claim = signatures[0][1]
+    return frozenset(sid for sid, claim in signatures if claim == first_claim)
