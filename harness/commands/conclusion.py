@@ -22,6 +22,7 @@ from harness.plan.cells import Cell
 from harness.procs.registry import REGISTRY
 from harness.reports.outputs import ReportPaths, report_for_run, write_reports
 from harness.reports.terminal import render_matrix
+from harness.reports.terminal_overview import render_overview
 from harness.results import RunResults, describe_scenario, write_results
 from harness.scenario.model import Scenario
 
@@ -98,14 +99,22 @@ def conclude(
     paths: ReportPaths,
     notes: Sequence[str] = (),
     markdown_preface: str = "",
+    matrix: str = "overview",
 ) -> Conclusion:
-    """Judge, write the results and reports, and show the matrix; in that order."""
+    """Judge, write the results and reports, and show the summary; in that order.
+
+    `matrix`: "overview" (merged release ranges, `render_overview`) or "full"
+    (every cell, `render_matrix`).
+    """
     claims = judge(finished)
     results = build_results(finished, claims, notes)
     write_results(json_path, results)
-    render_matrix(console, finished.report.results, claims, finished.report.complete)
-    console.print(f"results: {escape(str(json_path))}", highlight=False)
     reports = report_for_run(str(json_path), results, finished.scenarios)
+    if matrix == "full":
+        render_matrix(console, finished.report.results, claims, finished.report.complete)
+    else:
+        render_overview(console, reports, paths.html)
+    console.print(f"results: {escape(str(json_path))}", highlight=False, soft_wrap=True)
     written = write_reports(reports, paths, markdown_preface)
     for kind, path in written:
         console.print(f"{kind}: {escape(str(path))}", highlight=False, soft_wrap=True)

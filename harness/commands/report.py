@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.commands.common import (
+    add_matrix,
     add_report_outputs,
     add_scenario_dirs,
     report_paths,
@@ -27,12 +28,17 @@ from harness.reports.merge import load_and_merge, merged_run_results
 from harness.reports.model import build_report
 from harness.reports.outputs import write_reports
 from harness.reports.terminal import render_matrix
+from harness.reports.terminal_overview import render_overview
 from harness.results import write_results
 from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
 from harness.scenario.model import Scenario
 
 NAME = "report"
 HELP = "merge results files; write HTML, JUnit and Markdown reports"
+EXAMPLES = (
+    "python -m harness report reports/results.json --html reports/index.html",
+    "python -m harness report shard-*.json --json merged.json --markdown summary.md",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_report_outputs(parser)
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the merged results file")
+    add_matrix(parser)
     add_scenario_dirs(parser)
 
 
@@ -70,7 +77,10 @@ def main(args: argparse.Namespace, console: Console) -> int:
         claims = [claim.to_json() for claim in report.claims]
         write_results(args.json, merged_run_results(merged, claims))
         console.print(f"merged results: {escape(str(args.json))}", highlight=False, soft_wrap=True)
-    render_matrix(console, cells, report.claims, report.complete)
+    if args.matrix == "full":
+        render_matrix(console, cells, report.claims, report.complete)
+    else:
+        render_overview(console, report, args.html)
     for note in report.notes:
         console.print(f"note: {escape(note)}", highlight=False)
     for kind, path in write_reports(report, report_paths(args)):

@@ -17,7 +17,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from harness.judge.claims import CONTRADICTED
 from harness.outcomes import Gap, Outcome, style_of
 from harness.reports.links import Link, upstream_links
 from harness.reports.model import Report, ScenarioReport
@@ -53,7 +52,7 @@ def span_issue(scenario: ScenarioReport, span: Span) -> Link | None:
 
 
 def span_text(span: Span, issue: Link | None = None) -> Text:
-    """`✓ 0.14.0–0.55.0`, `✗ 0.13.4 port0-getpeername-enotconn #974`, `· 0.22.0 not run`."""
+    """`✓ 0.14.0-0.55.0` (an en dash), `✗ 0.13.4 port0-getpeername-enotconn #974`."""
     state = span.state
     style = style_of(state.mark)
     text = Text(f"{style.symbol} {span.label}", style=style.colour)
