@@ -1,14 +1,22 @@
-"""The HTML compatibility table: one self-contained file, readable without JavaScript.
+"""The HTML compatibility table: one self-contained file, the answer first.
 
-Everything a server printed is untrusted text.  It only reaches the page
-through Jinja2 with autoescaping on, so `<script>` in a traceback is shown, not
-run.  Styles and the small filter script are inlined from package files: the
-page needs no network to be viewed.
+The page opens on the overview ("which releases are safe on my Python"): per
+scenario and Python, merged release ranges (`html_views`), the newest release
+with no known failure per Python, and a legend that explains every mark.  Per
+scenario below: claims, ranges, and the full cell grid folded away.
+
+Everything a server printed is untrusted text.  Markup reaches the page only
+through Jinja2 with autoescaping on; the evidence of every cell travels as one
+JSON document in a `<script type="application/json">` block (with `<`, `>` and
+`&` escaped, so it cannot end the block) and is turned into DOM text nodes only
+when a cell is opened.  That keeps a 20,000-cell page light to load.  Styles and
+script are package files inlined here: the page needs no network.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +25,35 @@ from typing import TYPE_CHECKING, Any
 from harness.atomic import write_text_atomic
 from harness.judge.claims import CONFIRMED, CONTRADICTED, REFINED
 from harness.judge.classify import last_exception
-from harness.outcomes import Outcome, style_of
+from harness.outcomes import Gap, Outcome, style_of
+from harness.reports.html_views import overview_context, scenario_anchor, scenario_track_views
+from harness.reports.links import upstream_links
 from harness.reports.merge import FileRecord, MergedCell, version_key
 from harness.reports.model import Report, ScenarioReport
+from harness.reports.overview import cell_anchor, supports
 
 if TYPE_CHECKING:
     import jinja2
 
 _VERDICT_CLASS = {CONFIRMED: "confirmed", REFINED: "refined", CONTRADICTED: "contradicted"}
+#: JSON inside <script>: these could end the block or open a comment.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+LEGEND: tuple[tuple[str, str], ...] = (
+    (Outcome.PASS.value, "every expectation held"),
+    (Outcome.KNOWN_FAILURE.value, "a known bug reproduced (its signature matched)"),
+    (Outcome.NEW_FAILURE.value, "failed, and no known signature matched"),
+    (Outcome.TIMEOUT.value, "not ready, no complete response, or would not stop in time"),
+    (Outcome.INSTALL_ERROR.value, "the environment could not be built"),
+    (Outcome.ERROR.value, "the harness could not run the cell (e.g. its port was taken)"),
+    (Outcome.FLAKY.value, "repeated attempts disagreed"),
+    (Outcome.UNFAITHFUL.value, "ran where the scenario cannot reproduce (e.g. under Wine)"),
+    (Outcome.CONFLICT.value, "merged results files disagree"),
+    (Outcome.SKIP.value, "skipped, with a reason (e.g. a platform the scenario excludes)"),
+    (Gap.NOT_RUN.value, "this run did not pair the release with this Python"),
+    (Gap.NOT_SUPPORTED.value, "the release's requires-python excludes this Python"),
+    (Gap.NOT_APPLICABLE.value, "the scenario does not apply to this release"),
+)
 
 
 def outcome_symbol(outcome: str) -> str:
@@ -53,97 +82,96 @@ def _environment() -> jinja2.Environment:
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What one observation of a cell saw, for the expanded cell."""
-
-    source: str
-    outcome: str
-    expected: bool
-    reason: str
-    signature: str | None
-    signature_description: str
-    fingerprint: str | None
-    exception: str | None
-    exit_code: int | None
-    duration_s: float
-    python_full: str | None
-    backend: str | None
-    resolved: str
-    stop: str | None
-    address: str | None
-    checks: tuple[tuple[str, bool, str], ...]
-    output_tail: str
-
-
-@dataclass(frozen=True)
 class CellView:
+    """A cell of the full grid; its evidence is in the page's JSON, by `id`."""
+
     id: str
     column: int
     outcome: str
     expected: bool
-    python: str
-    platform: str
+    symbol: str
+    word: str
     label: str
-    evidence: tuple[Evidence, ...]
 
 
-def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> Evidence:
+@dataclass(frozen=True)
+class GapView:
+    column: int
+    mark: str
+    symbol: str
+    title: str
+
+
+def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[str, Any]:
+    """What one observation of a cell saw, as the page's script shows it."""
     cell = observation.cell
-    checks = tuple(
-        (str(check.get("name", "")), bool(check.get("ok")), str(check.get("detail") or ""))
-        for check in cell.checks
-    )
-    return Evidence(
-        source=observation.source,
-        outcome=cell.outcome,
-        expected=cell.expected,
-        reason=cell.reason,
-        signature=cell.signature,
-        signature_description=signatures.get(cell.signature or "", ""),
-        fingerprint=cell.fingerprint,
-        exception=None if cell.outcome == Outcome.PASS else last_exception(cell.output_tail),
-        exit_code=cell.exit_code,
-        duration_s=cell.duration_s,
-        python_full=cell.python_full,
-        backend=cell.backend,
-        resolved=", ".join(f"{name}=={version}" for name, version in sorted(cell.resolved.items())),
-        stop=cell.stop,
-        address=cell.address,
-        checks=checks,
-        output_tail=cell.output_tail,
-    )
+    style = style_of(cell.outcome)
+    return {
+        "source": observation.source,
+        "outcome": cell.outcome.value,
+        "mark": f"{style.symbol} {style.label}",
+        "expected": cell.expected,
+        "reason": cell.reason,
+        "signature": cell.signature,
+        "signature_description": signatures.get(cell.signature or "", ""),
+        "fingerprint": cell.fingerprint,
+        "exception": None if cell.outcome == Outcome.PASS else last_exception(cell.output_tail),
+        "exit_code": cell.exit_code,
+        "duration": f"{cell.duration_s:.2f} s",
+        "python_full": cell.python_full,
+        "installed": ", ".join(f"{n}=={v}" for n, v in sorted(cell.resolved.items())),
+        "backend": cell.backend,
+        "stop": cell.stop,
+        "address": cell.address,
+        "checks": [
+            [str(c.get("name", "")), bool(c.get("ok")), str(c.get("detail") or "")]
+            for c in cell.checks
+        ],
+        "tail": cell.output_tail,
+    }
 
 
-def _cell_view(cell: MergedCell, ident: str, column: int, scenario: ScenarioReport) -> CellView:
+def _label(cell: MergedCell) -> str:
     first = cell.first
     label = f"{first.package} {first.version} · py{first.python} {first.platform}"
-    if first.variant:
-        label += f" {first.variant}"
-    return CellView(
-        id=ident,
-        column=column,
-        outcome=cell.outcome,
-        expected=cell.expected,
-        python=first.python,
-        platform=first.platform,
-        label=label,
-        evidence=tuple(_evidence(o, scenario.signatures) for o in cell.observations),
-    )
+    return f"{label} {first.variant}" if first.variant else label
 
 
-def _scenario_view(scenario: ScenarioReport, index: int) -> dict[str, Any]:
+def _gap(scenario: ScenarioReport, version: str, python: str, column: int) -> GapView:
+    if supports(scenario.requires_python.get(version), python):
+        return GapView(column, Gap.NOT_RUN.value, Gap.NOT_RUN.style.symbol, "not run")
+    requires = scenario.requires_python.get(version)
+    title = f"not supported: requires Python {requires}"
+    return GapView(column, Gap.NOT_SUPPORTED.value, Gap.NOT_SUPPORTED.style.symbol, title)
+
+
+def _scenario_view(scenario: ScenarioReport, evidence: dict[str, Any]) -> dict[str, Any]:
     rows = []
-    for row_number, row in enumerate(scenario.rows):
-        cells: list[CellView | None] = []
-        for column_number, column in enumerate(scenario.columns):
+    for row in scenario.rows:
+        cells: list[CellView | GapView] = []
+        for number, column in enumerate(scenario.columns):
             cell = scenario.grid.get((row, column))
-            ident = f"s{index}-r{row_number}-c{column_number}"
-            cells.append(_cell_view(cell, ident, column_number, scenario) if cell else None)
+            if cell is None:
+                cells.append(_gap(scenario, row.version, column.python, number))
+                continue
+            ident = cell_anchor(cell)
+            label = _label(cell)
+            evidence[ident] = {
+                "label": label,
+                "observations": [_evidence(o, scenario.signatures) for o in cell.observations],
+            }
+            style = style_of(cell.outcome)
+            mark, word = style.symbol, style.label
+            cells.append(CellView(ident, number, cell.outcome, cell.expected, mark, word, label))
         label = row.version if row.package == scenario.package else f"{row.package} {row.version}"
         rows.append({"label": label, "cells": cells})
+    tracks, agree = scenario_track_views(scenario)
     return {
         "report": scenario,
-        "anchor": f"scenario-{index}",
+        "anchor": scenario_anchor(scenario.id),
+        "links": upstream_links(scenario.issue, scenario.fix, scenario.links),
+        "tracks": tracks,
+        "agree": agree,
         "rows": rows,
         "counts": sorted(scenario.counts().items(), key=lambda item: _outcome_order(item[0])),
         "claims": [
@@ -158,22 +186,25 @@ def _outcome_order(outcome: str) -> int:
     return order.index(outcome) if outcome in order else len(order)
 
 
+def script_json(data: object) -> str:
+    """JSON that can sit inside a <script> block whatever its strings hold."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+
+
 def render_html(report: Report, title: str | None = None) -> str:
     """The whole page as one string."""
     summary = report.summary()
-    scenarios = [_scenario_view(s, i) for i, s in enumerate(report.scenarios)]
+    evidence: dict[str, Any] = {}
+    scenarios = [_scenario_view(s, evidence) for s in report.scenarios]
     packages = sorted({s.package for s in report.scenarios if s.package})
     cells = report.cells
     context = {
-        "title": title or f"Regression report: {', '.join(packages) or 'no package'}",
+        "title": title or f"Which {', '.join(packages) or 'server'} releases are safe",
         "summary": summary,
         "outcome_counts": sorted(summary["outcomes"].items(), key=lambda i: _outcome_order(i[0])),
-        "legend": [outcome.value for outcome in Outcome],
-        "regressed": [
-            (s, v["anchor"])
-            for s, v in zip(report.scenarios, scenarios, strict=True)
-            if s.regressed
-        ],
+        "legend": [(mark, style_of(mark), meaning) for mark, meaning in LEGEND],
+        "regressed": [(v["report"], v["anchor"]) for v in scenarios if v["report"].regressed],
+        "overview": overview_context(report),
         "scenarios": scenarios,
         "sources": report.sources,
         "notes": report.notes,
@@ -181,6 +212,7 @@ def render_html(report: Report, title: str | None = None) -> str:
         "filter_outcomes": sorted({c.outcome for c in cells}, key=_outcome_order),
         "filter_pythons": sorted({c.first.python for c in cells}, key=version_key),
         "filter_platforms": sorted({c.first.platform for c in cells}),
+        "evidence_json": script_json(evidence),
     }
     return _environment().get_template("report.html.j2").render(context)
 
