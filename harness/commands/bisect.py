@@ -71,9 +71,7 @@ from harness.scenario.model import Scenario, Signature
 
 NAME = "bisect"
 HELP = "find the releases where a scenario's failure starts and stops"
-EXAMPLES = (
-    "python -m harness bisect port-zero-startup --python 3.8",
-)
+EXAMPLES = ("python -m harness bisect port-zero-startup --python 3.8",)
 DEFAULT_RESULTS = Path("reports") / "bisect.json"
 ORIGIN = "bisect"
 

@@ -27,9 +27,7 @@ from harness.errors import EXIT_CLEAN
 
 NAME = "cache"
 HELP = "show the disk the cache uses (per environment, hard links counted once)"
-EXAMPLES = (
-    "python -m harness cache",
-)
+EXAMPLES = ("python -m harness cache",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

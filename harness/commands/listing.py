@@ -14,9 +14,7 @@ from harness.scenario.model import Scenario
 
 NAME = "list"
 HELP = "list the scenarios"
-EXAMPLES = (
-    "python -m harness list",
-)
+EXAMPLES = ("python -m harness list",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,9 +35,7 @@ from harness.scenario.loader import load_scenarios, select_scenarios
 
 NAME = "plan"
 HELP = "list the cells a run would execute and how --shard splits them"
-EXAMPLES = (
-    "python -m harness plan --scenario two-worker-startup --shards 4",
-)
+EXAMPLES = ("python -m harness plan --scenario two-worker-startup --shards 4",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

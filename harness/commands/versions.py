@@ -20,9 +20,7 @@ from harness.plan.versions import resolve_selector
 
 NAME = "versions"
 HELP = "list a package's releases from the configured index"
-EXAMPLES = (
-    "python -m harness versions uvicorn --versions latest-3",
-)
+EXAMPLES = ("python -m harness versions uvicorn --versions latest-3",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

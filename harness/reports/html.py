@@ -30,7 +30,7 @@ from harness.reports.html_views import overview_context, scenario_anchor, scenar
 from harness.reports.links import upstream_links
 from harness.reports.merge import FileRecord, MergedCell, version_key
 from harness.reports.model import Report, ScenarioReport
-from harness.reports.overview import cell_anchor, supports
+from harness.reports.overview import cell_anchor, run_command, supports
 
 if TYPE_CHECKING:
     import jinja2
@@ -139,7 +139,8 @@ def _label(cell: MergedCell) -> str:
 
 def _gap(scenario: ScenarioReport, version: str, python: str, column: int) -> GapView:
     if supports(scenario.requires_python.get(version), python):
-        return GapView(column, Gap.NOT_RUN.value, Gap.NOT_RUN.style.symbol, "not run")
+        title = f"not run; to run it: {run_command(python, scenario.id, version)}"
+        return GapView(column, Gap.NOT_RUN.value, Gap.NOT_RUN.style.symbol, title)
     requires = scenario.requires_python.get(version)
     title = f"not supported: requires Python {requires}"
     return GapView(column, Gap.NOT_SUPPORTED.value, Gap.NOT_SUPPORTED.style.symbol, title)

@@ -27,6 +27,7 @@ from harness.reports.overview import (
     column_track,
     run_command,
     scenario_tracks,
+    span_issue,
 )
 
 _GAP_WORDS = {
@@ -121,9 +122,7 @@ def span_view(scenario: ScenarioReport, span: Span, python: str) -> SpanView:
         description = scenario.signatures.get(state.detail, "")
         if description:
             title += f": {description}"
-        if state.detail in scenario.issue_signatures:
-            links = upstream_links(scenario.issue, scenario.fix, ())
-            issue = links[0] if links else None
+        issue = span_issue(scenario, span)
         evidence = cell_anchor(span.cells[0]) if span.cells else None
     elif state.mark == Gap.NOT_RUN.value:
         title += f"; to run them: {run_command(python, scenario.id, span.specifier)}"

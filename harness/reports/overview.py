@@ -23,6 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from harness.outcomes import Gap, Outcome, is_not_applicable
+from harness.reports.links import Link, upstream_links
 from harness.reports.merge import MergedCell, version_key
 from harness.reports.model import Column, Report, Row, ScenarioReport
 
@@ -115,12 +116,21 @@ class Agreed:
         return f"{self.pythons[0]}{DASH}{self.pythons[-1]}"
 
 
+def span_issue(scenario: ScenarioReport, span: Span) -> Link | None:
+    """The upstream issue a failing span is about: the scenario's, when the span's
+    signature is the scenario's own bug (see `ScenarioReport.issue_signatures`)."""
+    if not span.state.failing or span.state.detail not in scenario.issue_signatures:
+        return None
+    links = upstream_links(scenario.issue, scenario.fix, ())
+    return links[0] if links else None
+
+
 def _state(cell: MergedCell) -> State:
     first = cell.first
     outcome = cell.outcome
     if is_not_applicable(outcome, first.reason):
         return State(Gap.NOT_APPLICABLE.value)
-    if outcome in (Outcome.PASS, Outcome.UNFAITHFUL):
+    if outcome in (Outcome.PASS, Outcome.UNFAITHFUL, Outcome.CONFLICT):
         detail = ""
     elif outcome == Outcome.SKIP:
         detail = first.reason

@@ -91,7 +91,9 @@ class _ActivityProgress(Progress):
     def get_renderables(self) -> Iterable[RenderableType]:
         yield self.make_tasks_table(self.tasks)
         if self.activity:
-            yield Text(self.activity, style="dim", no_wrap=True, overflow="ellipsis")
+            line = Text(self.activity, style="dim", no_wrap=True)
+            line.truncate(max(self.console.width - 1, 10), overflow="ellipsis")
+            yield line
 
 
 class RichProgress:

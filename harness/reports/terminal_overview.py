@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from harness.outcomes import Gap, Outcome, style_of
-from harness.reports.links import Link, upstream_links
+from harness.reports.links import Link
 from harness.reports.model import Report, ScenarioReport
 from harness.reports.overview import (
     DASH,
@@ -29,6 +29,7 @@ from harness.reports.overview import (
     cell_anchor,
     run_command,
     scenario_tracks,
+    span_issue,
 )
 
 #: The longest failure detail drawn inside a range (the full one is listed below).
@@ -40,15 +41,6 @@ _GAP_WORDS = {Gap.NOT_RUN.value: "not run", Gap.NOT_SUPPORTED.value: "unsupporte
 def _short(text: str, limit: int = DETAIL_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def span_issue(scenario: ScenarioReport, span: Span) -> Link | None:
-    """The upstream issue a failing span is about: the scenario's, when the span's
-    signature is the scenario's own bug (see `ScenarioReport.issue_signatures`)."""
-    if not span.state.failing or span.state.detail not in scenario.issue_signatures:
-        return None
-    links = upstream_links(scenario.issue, scenario.fix, ())
-    return links[0] if links else None
 
 
 def span_text(span: Span, issue: Link | None = None) -> Text:

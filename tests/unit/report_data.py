@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 from harness.reports.merge import merge_results
 from harness.reports.model import Report, build_report
@@ -78,3 +81,11 @@ def write(path: Path, run: RunResults) -> Path:
 
     write_results(path, run)
     return path
+
+
+def evidence_of(page: str) -> dict[str, Any]:
+    """The page's evidence JSON (what its script shows when a cell is opened)."""
+    match = re.search(r'<script type="application/json" id="evidence-data">(.*?)</script>', page)
+    assert match is not None, "no evidence block"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
