@@ -22,7 +22,6 @@ _.overflow  # rich reads Text.overflow when it renders a matrix cell (reports/te
 _.anchor  # read by reports/templates/report.html.j2 (OverviewRow.anchor: a scenario's link)
 _.not_run_on  # read by reports/templates/report.html.j2 (the overview row, on a phone)
 _.get_renderables  # rich's Progress calls it to draw (reports/progress.py's bar + activity)
-_.no_wrap  # rich reads Text.no_wrap when it renders (reports/terminal_overview.py)
 _.claims_origin  # read by reports/templates/report.html.j2 (the claims table's caption)
 _.watchdog_pid  # run record field, written to <cache>/runs/*.json; the fault tests read it
 _.reaped_at  # run record field, written by the watchdog; RunRecord.load takes it back

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.outcomes import style_of
@@ -57,18 +58,27 @@ def _span(scenario: ScenarioReport, span: Span) -> str:
     return shown + (" **!**" if not span.state.expected else "")
 
 
-def _ranges(scenario: ScenarioReport) -> str:
-    """The overview cell: one line when all Pythons agree, else a line per Python."""
+def _spans(scenario: ScenarioReport, spans: Sequence[Span], failing_only: bool) -> str:
+    if not failing_only:
+        return " · ".join(_span(scenario, span) for span in spans)
+    shown = [_span(scenario, span) for span in spans if span.state.failing]
+    rest = len(spans) - len(shown)
+    return " · ".join([*shown, f"{rest} other range(s)"] if rest else shown)
+
+
+def _ranges(scenario: ScenarioReport, failing_only: bool = False) -> str:
+    """The overview cell: one line when all Pythons agree, else a line per Python;
+    `failing_only` draws the failing ranges and counts the others (a large report)."""
     lines = []
     tracks = agreed(scenario)
     if tracks is not None:
         for track in tracks:
             label = " ".join(filter(None, [track.python_label, track.variant]))
-            lines.append(f"{md(label)}: " + " · ".join(_span(scenario, s) for s in track.spans))
+            lines.append(f"{md(label)}: {_spans(scenario, track.spans, failing_only)}")
     else:
         for column in scenario_tracks(scenario):
             label = " ".join(filter(None, [column.python, column.variant]))
-            lines.append(f"{md(label)}: " + " · ".join(_span(scenario, s) for s in column.spans))
+            lines.append(f"{md(label)}: {_spans(scenario, column.spans, failing_only)}")
     return "<br>".join(lines)
 
 
@@ -90,15 +100,18 @@ def _verdict(report: Report) -> list[str]:
     return lines
 
 
-def _overview(report: Report) -> list[str]:
+def _overview(report: Report, budget: int) -> list[str]:
+    """The table; in a report too large for a comment, failing ranges only, then
+    as many rows as fit."""
     lines = [
         f"| scenario | releases tested, merged into ranges (a{DASH}b: every release tested "
         "from a to b) |",
         "| --- | --- |",
     ]
-    for scenario in report.scenarios:
-        flag = " **regressed**" if scenario.regressed else ""
-        lines.append(f"| {md(scenario.id)}{flag} | {_ranges(scenario)} |")
+    rows = [_row(scenario, failing_only=False) for scenario in report.scenarios]
+    if sum(len(row.encode()) + 1 for row in rows) > budget:
+        rows = [_row(scenario, failing_only=True) for scenario in report.scenarios]
+    lines += _fitting(rows, budget, what="scenario(s)")
     newest = [
         f"{md(v.column.label)} **{md(v.newest_clean)}**"
         for v in build_overview(report).verdicts
@@ -107,6 +120,11 @@ def _overview(report: Report) -> list[str]:
     if newest:
         lines += ["", "Newest release with no known failure, per Python: " + " · ".join(newest)]
     return lines
+
+
+def _row(scenario: ScenarioReport, failing_only: bool) -> str:
+    flag = " **regressed**" if scenario.regressed else ""
+    return f"| {md(scenario.id)}{flag} | {_ranges(scenario, failing_only)} |"
 
 
 def _failing(report: Report) -> list[str]:
@@ -156,15 +174,15 @@ def _folded(summary: str, lines: list[str]) -> list[str]:
     return ["", f"<details><summary>{summary}</summary>", "", *lines, "", "</details>"]
 
 
-def _fitting(lines: list[str], room: int) -> list[str]:
+def _fitting(lines: list[str], room: int, what: str = "more") -> list[str]:
     """As many of `lines` as fit in `room` bytes, and a count of the rest."""
     kept: list[str] = []
     used = 0
     for number, line in enumerate(lines):
         size = len(line.encode()) + 1
         if used + size > room - 80:
-            rest = len(lines) - number
-            return [*kept, f"- … and {rest} more (the HTML report has them all)"]
+            rest = f"… and {len(lines) - number} {what} (the HTML report has them all)"
+            return [*kept, f"| {rest} | |" if line.startswith("|") else f"- {rest}"]
         kept.append(line)
         used += size
     return kept
@@ -175,7 +193,7 @@ def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
     bytes when the overview fits (the folded parts and the lists give way first)."""
     claims = _claims(report)
     notes = [f"- {md(note)}" for note in report.notes]
-    body = [*_verdict(report), *_overview(report)]
+    body = [*_verdict(report), *_overview(report, budget * 6 // 10)]
     failing = _failing(report)
     if failing:
         room = budget - len("\n".join(body).encode()) - 40

@@ -12,6 +12,7 @@ silently in favour of one of them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,11 @@ class MergedCell:
     def key(self) -> CellKey:
         return self.first.key
 
-    @property
+    @functools.cached_property
     def conflict(self) -> bool:
+        """Computed once: reports ask it of every cell many times."""
+        if len(self.observations) == 1:
+            return False
         return len({observation.verdict for observation in self.observations}) > 1
 
     @property
@@ -129,8 +133,10 @@ class MergedResults:
         return [o.cell for cell in self.cells for o in cell.observations]
 
 
+@functools.lru_cache(maxsize=4096)
 def version_key(text: str) -> tuple[int, Version | str]:
-    """Order by version (0.9 < 0.10), anything unparsable after, as text."""
+    """Order by version (0.9 < 0.10), anything unparsable after, as text.  Cached:
+    a report sorts the same few hundred versions and Pythons thousands of times."""
     try:
         return (0, Version(text))
     except InvalidVersion:

@@ -20,7 +20,6 @@ from harness.reports.merge import (
     MergedCell,
     MergedResults,
     Source,
-    cell_sort_key,
     version_key,
 )
 from harness.results import CellResult, summarise
@@ -80,6 +79,9 @@ class ScenarioReport:
     #: those with the first signature's claim (others are neighbouring bugs the
     #: scenario declares so that they show as known, like a Ctrl-C bug).
     issue_signatures: frozenset[str] = frozenset()
+    #: Views derived from the grid, computed once and shared by the writers
+    #: (`reports.overview` keeps its states and tracks here).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -110,6 +112,8 @@ class Report:
     sources: list[Source]
     notes: list[str]
     complete: bool
+    #: Views derived once and shared by the writers (`reports.overview`'s overview).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -210,7 +214,7 @@ def build_report(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> Re
     """Group merged cells by scenario; re-judge the claims of every known scenario."""
     notes: list[str] = []
     by_scenario: dict[str, list[MergedCell]] = {}
-    for cell in sorted(merged.cells, key=lambda c: cell_sort_key(c.first)):
+    for cell in merged.cells:  # in `cell_sort_key` order already (merge_results sorts)
         by_scenario.setdefault(cell.first.scenario, []).append(cell)
     observed = merged.observed_cells()
     reports = []

@@ -178,8 +178,17 @@ def merge_runs(items: Iterable[Item]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def states(scenario: ScenarioReport) -> dict[tuple[Row, Column], State]:
+    """Every cell's state, computed once per scenario."""
+    found: dict[tuple[Row, Column], State] | None = scenario.derived.get("states")
+    if found is None:
+        found = scenario.derived["states"] = {key: _state(c) for key, c in scenario.grid.items()}
+    return found
+
+
 def column_track(scenario: ScenarioReport, column: Column, rows: Sequence[Row]) -> Track:
     """The spans of one column over the scenario's releases."""
+    known = states(scenario)
     items: list[Item] = []
     for row in rows:
         cell = scenario.grid.get((row, column))
@@ -187,7 +196,7 @@ def column_track(scenario: ScenarioReport, column: Column, rows: Sequence[Row]) 
             state, note = _gap(scenario, row.version, column.python)
             items.append((row.version, state, (), note))
         else:
-            state = _state(cell)
+            state = known[(row, column)]
             note = cell.first.reason if state.mark in _SILENT else ""
             items.append((row.version, state, (cell,), note))
     return Track(column.python, column.platform, column.variant, merge_runs(items))
@@ -199,14 +208,24 @@ def _own_rows(scenario: ScenarioReport) -> list[Row]:
 
 
 def scenario_tracks(scenario: ScenarioReport) -> list[Track]:
-    rows = _own_rows(scenario)
-    return [column_track(scenario, column, rows) for column in scenario.columns]
+    """One track per column of the scenario's grid (computed once)."""
+    if "tracks" not in scenario.derived:
+        rows = _own_rows(scenario)
+        scenario.derived["tracks"] = [column_track(scenario, c, rows) for c in scenario.columns]
+    return scenario.derived["tracks"]  # type: ignore[no-any-return]
 
 
 def agreed(scenario: ScenarioReport) -> list[Agreed] | None:
     """Per platform and variant, one track for all Pythons, or None when some
     release behaved differently on two Pythons (then each Python is drawn)."""
+    if "agreed" not in scenario.derived:
+        scenario.derived["agreed"] = _agreed(scenario)
+    return scenario.derived["agreed"]  # type: ignore[no-any-return]
+
+
+def _agreed(scenario: ScenarioReport) -> list[Agreed] | None:
     rows = _own_rows(scenario)
+    known = states(scenario)
     groups: dict[tuple[str, str], list[Column]] = {}
     for column in scenario.columns:
         groups.setdefault((column.platform, column.variant), []).append(column)
@@ -214,18 +233,18 @@ def agreed(scenario: ScenarioReport) -> list[Agreed] | None:
     for (platform, variant), columns in groups.items():
         items: list[Item] = []
         for row in rows:
-            cells = [c for column in columns if (c := scenario.grid.get((row, column)))]
-            states = {_state(cell) for cell in cells}
-            if len(states) > 1:
+            keys = [(row, column) for column in columns if (row, column) in scenario.grid]
+            found_states = {known[key] for key in keys}
+            if len(found_states) > 1:
                 return None
-            if not states:
+            if not found_states:
                 continue  # another variant's release
-            (state,) = states
+            (state,) = found_states
+            cells = tuple(scenario.grid[key] for key in keys)
             note = cells[0].first.reason if state.mark in _SILENT else ""
-            items.append((row.version, state, tuple(cells), note))
-        spans = merge_runs(items)
+            items.append((row.version, state, cells, note))
         pythons = tuple(sorted({c.python for c in columns}, key=version_key))
-        found.append(Agreed(platform, variant, pythons, spans))
+        found.append(Agreed(platform, variant, pythons, merge_runs(items)))
     return found
 
 
@@ -278,38 +297,49 @@ def _columns(report: Report) -> tuple[OverviewColumn, ...]:
     )
 
 
-def _verdict(report: Report, column: OverviewColumn) -> PythonVerdict:
-    ran: dict[str, set[str]] = {}
-    failed: dict[str, set[str]] = {}
+def _verdicts(report: Report, columns: Sequence[OverviewColumn]) -> tuple[PythonVerdict, ...]:
+    """Every column's verdict, in one pass over the cells."""
+    ran: dict[OverviewColumn, dict[str, set[str]]] = {column: {} for column in columns}
+    failed: dict[OverviewColumn, dict[str, set[str]]] = {column: {} for column in columns}
     everywhere: set[str] = set()
     requires: dict[str, str] = {}
     for scenario in report.scenarios:
         requires.update(scenario.requires_python)
-        for (row, col), cell in scenario.grid.items():
+        for (row, col), state in states(scenario).items():
             if row.package != scenario.package:
                 continue
             everywhere.add(row.version)
-            if (col.python, col.platform) != (column.python, column.platform):
-                continue
-            state = _state(cell)
             if state.mark in _SILENT:
                 continue
-            ran.setdefault(row.version, set()).add(scenario.id)
+            column = OverviewColumn(col.python, col.platform)
+            ran[column].setdefault(row.version, set()).add(scenario.id)
             if state.failing:
-                failed.setdefault(row.version, set()).add(scenario.id)
-    clean = [v for v in ran if v not in failed]
-    newest = max(clean, key=version_key) if clean else None
-    floor = version_key(newest) if newest else None
-    newer = sorted(
-        (v for v in everywhere if floor is None or version_key(v) > floor), key=version_key
+                failed[column].setdefault(row.version, set()).add(scenario.id)
+    ordered = sorted(everywhere, key=version_key)
+    return tuple(
+        _verdict(column, ran[column], failed[column], ordered, requires, len(report.scenarios))
+        for column in columns
     )
+
+
+def _verdict(
+    column: OverviewColumn,
+    ran: Mapping[str, set[str]],
+    failed: Mapping[str, set[str]],
+    ordered: Sequence[str],
+    requires: Mapping[str, str],
+    scenarios: int,
+) -> PythonVerdict:
+    clean = [v for v in ordered if v in ran and v not in failed]
+    newest = clean[-1] if clean else None
+    newer = ordered[ordered.index(newest) + 1 :] if newest else list(ordered)
     unsupported = [v for v in newer if not supports(requires.get(v), column.python)]
     not_run = [v for v in newer if v not in ran and v not in unsupported]
     return PythonVerdict(
         column=column,
         newest_clean=newest,
         scenarios_ran=len(ran.get(newest, ())) if newest else 0,
-        scenarios=len(report.scenarios),
+        scenarios=scenarios,
         newer_not_run=(not_run[0], not_run[-1]) if not_run else None,
         first_unsupported=unsupported[0] if unsupported else None,
         newer_failing=tuple((v, tuple(sorted(failed[v]))) for v in newer if v in failed),
@@ -317,7 +347,14 @@ def _verdict(report: Report, column: OverviewColumn) -> PythonVerdict:
 
 
 def build_overview(report: Report) -> Overview:
-    """Every scenario's tracks by overview column, and each column's verdict."""
+    """Every scenario's tracks by overview column, and each column's verdict (once)."""
+    found: Overview | None = report.derived.get("overview")
+    if found is None:
+        found = report.derived["overview"] = _build_overview(report)
+    return found
+
+
+def _build_overview(report: Report) -> Overview:
     columns = _columns(report)
     tracks: dict[str, dict[OverviewColumn, tuple[Track, ...]]] = {}
     for scenario in report.scenarios:
@@ -325,8 +362,7 @@ def build_overview(report: Report) -> Overview:
         for track in scenario_tracks(scenario):
             own.setdefault(OverviewColumn(track.python, track.platform), []).append(track)
         tracks[scenario.id] = {column: tuple(found) for column, found in own.items()}
-    verdicts = tuple(_verdict(report, column) for column in columns)
-    return Overview(columns, tracks, verdicts)
+    return Overview(columns, tracks, _verdicts(report, columns))
 
 
 def run_command(python: str, scenario: str | None = None, versions: str | None = None) -> str:

@@ -76,8 +76,7 @@ def _wrapped(label: str, label_width: int, units: Sequence[Text], width: int) ->
         filled = True
     lines.append(line)
     for text in lines:
-        text.no_wrap = True
-        text.overflow = "ellipsis"
+        text.truncate(width, overflow="ellipsis")
     return lines
 
 
@@ -96,8 +95,7 @@ def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list
         header.append(f"  claims: {claims}", style="dim")
     if scenario.regressed:
         header.append("  REGRESSED", style="bold red")
-    header.no_wrap = True
-    header.overflow = "ellipsis"
+    header.truncate(width, overflow="ellipsis")
     rows: list[tuple[str, list[Text]]] = []
     tracks = agreed(scenario)
     if tracks is not None:
@@ -195,23 +193,19 @@ def _unexpected(report: Report, html: Path | None) -> list[Text]:
 
 
 def render_overview(console: Console, report: Report, html: Path | None = None) -> None:
-    """The summary a run ends with (see the module docstring)."""
+    """The summary a run ends with (see the module docstring), printed at once."""
     width = console.width
     platforms = len({c.platform for s in report.scenarios for c in s.columns})
+    lines: list[Text] = []
     for scenario in report.scenarios:
-        for line in scenario_block(scenario, width, platforms):
-            console.print(line, highlight=False, markup=False)
-    console.print(_legend(report), highlight=False)
+        lines.extend(scenario_block(scenario, width, platforms))
+    lines.append(_legend(report))
     overview = build_overview(report)
     if overview.verdicts:
-        console.print("newest release with no known failure, per Python:", highlight=False)
-        for verdict in overview.verdicts:
-            console.print(Text("  " + verdict_line(verdict)), highlight=False)
+        lines.append(Text("newest release with no known failure, per Python:"))
+        lines.extend(Text("  " + verdict_line(verdict)) for verdict in overview.verdicts)
         if any(verdict.newer_not_run for verdict in overview.verdicts):
-            console.print(
-                Text(f"  to run every scenario on your Python: {run_command('X.Y')}"),
-                highlight=False,
-            )
+            lines.append(Text(f"  to run every scenario on your Python: {run_command('X.Y')}"))
     summary = report.summary()
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))
     totals = Text(f"{summary['cells']} cell(s): {counts}; ")
@@ -222,6 +216,17 @@ def render_overview(console: Console, report: Report, html: Path | None = None) 
         totals.append(f" (+{ungated} in cells added for claims, not gated)")
     if not report.complete:
         totals.append(" (INCOMPLETE: interrupted)", style="bold red")
-    console.print(totals, highlight=False)
-    for line in _unexpected(report, html):
-        console.print(line, highlight=False)
+    lines.append(totals)
+    lines.extend(_unexpected(report, html))
+    # One print, of lines already fitted to the width (long ones broken between
+    # words here): rich's per-call and wrapping costs add up over thousands of lines.
+    fitted = [part for line in lines for part in _fit(console, line, width)]
+    console.print(Text("\n").join(fitted), highlight=False, soft_wrap=True)
+
+
+def _fit(console: Console, line: Text, width: int) -> list[Text]:
+    """`line` as lines no wider than `width`, broken between words (a word longer
+    than the width, e.g. a path, stays whole on its own line)."""
+    if line.cell_len <= width:
+        return [line]
+    return list(line.wrap(console, width, overflow="ignore"))
