@@ -91,7 +91,6 @@ class CellView:
     expected: bool
     symbol: str
     word: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[st
     """What one observation of a cell saw, as the page's script shows it."""
     cell = observation.cell
     style = style_of(cell.outcome)
-    return {
+    found = {
         "source": observation.source,
         "outcome": cell.outcome.value,
         "mark": f"{style.symbol} {style.label}",
@@ -116,7 +115,7 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[st
         "signature_description": signatures.get(cell.signature or "", ""),
         "fingerprint": cell.fingerprint,
         "exception": None if cell.outcome == Outcome.PASS else last_exception(cell.output_tail),
-        "exit_code": cell.exit_code,
+        "exit_code": "none" if cell.exit_code is None else cell.exit_code,
         "duration": f"{cell.duration_s:.2f} s",
         "python_full": cell.python_full,
         "installed": ", ".join(f"{n}=={v}" for n, v in sorted(cell.resolved.items())),
@@ -129,6 +128,8 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[st
         ],
         "tail": cell.output_tail,
     }
+    # Absent fields cost bytes in every cell of a large page; the script skips them.
+    return {key: value for key, value in found.items() if value not in (None, "", [])}
 
 
 def _label(cell: MergedCell) -> str:
@@ -160,11 +161,10 @@ def _scenario_view(scenario: ScenarioReport, evidence: list[EvidenceItem]) -> di
                 cells.append(_gap(scenario, row.version, column.python, number))
                 continue
             ident = cell_anchor(cell)
-            label = _label(cell)
             evidence.append((ident, cell, scenario.signatures))
             style = style_of(cell.outcome)
             mark, word = style.symbol, style.label
-            cells.append(CellView(ident, number, cell.outcome, cell.expected, mark, word, label))
+            cells.append(CellView(ident, number, cell.outcome, cell.expected, mark, word))
         label = row.version if row.package == scenario.package else f"{row.package} {row.version}"
         rows.append((label, cells))
     tracks, agree = scenario_track_views(scenario)
@@ -187,21 +187,19 @@ _FLAG = ' <span class="flag">!<span class="sr"> unexpected</span></span>'
 
 
 def _grid_cell(cell: CellView | GapView) -> str:
+    """One element per cell: a 20,000-cell grid must stay light to load.  A cell is
+    a focusable button-like `td`; its evidence opens in the page's drawer."""
     if isinstance(cell, GapView):
         return (
             f'<td class="gap g-{cell.mark}" data-col="{cell.column}" '
             f'title="{escape(cell.title)}">{cell.symbol}</td>'
         )
     unexpected = "" if cell.expected else " unexpected"
-    flag = (
-        "" if cell.expected else ' <span class="flag">!<span class="sr"> unexpected</span></span>'
-    )
-    title = escape(f"{cell.label}: {cell.word}{'' if cell.expected else ' (unexpected)'}")
+    flag = "" if cell.expected else _FLAG
     return (
-        f'<td class="cell o-{cell.outcome}{unexpected}" data-col="{cell.column}" '
-        f'data-outcome="{cell.outcome}" data-unexpected="{0 if cell.expected else 1}">'
-        f'<details id="{cell.id}"><summary title="{title}"><span aria-hidden="true">'
-        f"{cell.symbol}</span> {cell.word}{flag}</summary></details></td>"
+        f'<td class="cell o-{cell.outcome}{unexpected}" id="{cell.id}" data-col="{cell.column}" '
+        f'data-outcome="{cell.outcome}" data-unexpected="{0 if cell.expected else 1}" '
+        f'tabindex="0" role="button" aria-haspopup="dialog">{cell.symbol} {cell.word}{flag}</td>'
     )
 
 

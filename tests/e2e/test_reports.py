@@ -164,15 +164,18 @@ def test_evidence_and_anchors_in_chromium(full_run: ReportRun) -> None:
             "css selector", 'section[data-scenario="port-zero-startup"] details.grid-box'
         )
         assert grid_box.get_attribute("open") is None, "grids are folded by default"
-        assert browser.find_elements("css selector", ".evidence") == []  # drawn on demand
+        drawer = browser.find_element("id", "evidence")
+        assert not drawer.is_displayed() and drawer.text == ""  # drawn on demand
 
         link = _overview_cell(browser, "port-zero-startup", "every").find_element(
             "css selector", "a.ev"
         )
         link.click()
         assert grid_box.get_attribute("open") is not None
-        evidence = browser.find_element("css selector", "td.cell details[open] .evidence")
+        evidence = browser.find_element("id", "evidence")
         assert evidence.is_displayed()
+        opened = browser.find_element("css selector", "td.cell.open")
+        assert opened.get_attribute("data-outcome") == "known-failure"
         assert "port0-getpeername-enotconn" in evidence.text
         assert evidence.find_element("css selector", ".exit-code").text == "1"
         exception = evidence.find_element("css selector", "code.exception").text
@@ -227,7 +230,7 @@ def test_the_page_fits_a_phone(full_run: ReportRun) -> None:
         browser.save_screenshot(str(OUT / "overview-390.png"))
         browser.execute_script(
             "document.querySelectorAll('details.grid-box').forEach(d => { d.open = true; });"
-            "document.querySelector('td.cell details').open = true;"
+            "document.querySelector('td.cell').click();"
         )
         overflow = browser.execute_script(
             "return document.documentElement.scrollWidth - window.innerWidth"
@@ -238,7 +241,7 @@ def test_the_page_fits_a_phone(full_run: ReportRun) -> None:
         )
         assert "✗ 0.13.4 port0-getpeername-enotconn" in port.text
         assert port.rect["x"] >= 0 and port.rect["x"] + port.rect["width"] <= width
-        evidence = browser.find_element("css selector", "td.cell details[open] .evidence")
+        evidence = browser.find_element("id", "evidence")
         assert evidence.is_displayed() and evidence.rect["width"] <= width
 
 
@@ -512,9 +515,11 @@ def test_server_output_is_shown_as_text(
         td = browser.find_element("css selector", "td.cell")
         assert td.get_attribute("data-outcome") == cell["outcome"]
         assert td.get_attribute("data-unexpected") == "1"
-        td.find_element("css selector", "summary").click()
-        tail = td.find_element("css selector", "pre.tail").text
+        td.click()
+        drawer = browser.find_element("id", "evidence")
+        tail = drawer.find_element("css selector", "pre.tail").text
         assert "<b id='injected'>bold?</b></pre><script>window.__pwned = 1</script>" in tail
-        fingerprint = td.find_element("css selector", "code.fingerprint").text
+        fingerprint = drawer.find_element("css selector", "code.fingerprint").text
         assert "</pre><script>window.__pwned = 2</script>" in fingerprint
-        assert re.search(r"output tail", td.text)
+        assert re.search(r"output tail", drawer.text)
+        assert browser.find_elements("id", "injected") == []

@@ -62,7 +62,7 @@
     }
     if (o.fingerprint) { row(dl, "fingerprint", el("code", "fingerprint", o.fingerprint)); }
     if (o.exception) { row(dl, "last exception", el("code", "exception", o.exception)); }
-    row(dl, "exit code", o.exit_code === null ? "none" : o.exit_code, "exit-code");
+    row(dl, "exit code", o.exit_code, "exit-code");
     row(dl, "duration", o.duration, "duration");
     row(dl, "stop", o.stop);
     if (o.python_full) { row(dl, "interpreter", "CPython " + o.python_full); }
@@ -70,7 +70,7 @@
     row(dl, "address", o.address);
     row(dl, "results file", o.source);
     box.appendChild(dl);
-    if (o.checks.length) {
+    if (o.checks) {
       var ul = el("ul", "checks");
       o.checks.forEach(function (c) {
         ul.appendChild(el("li", c[1] ? "ok" : "failed", (c[1] ? "✓ " : "✗ ") + c[0] + (c[2] ? ": " + c[2] : "")));
@@ -81,40 +81,45 @@
     box.appendChild(el("pre", "tail", o.tail || "(no output)"));
     return box;
   }
-  function drawEvidence(details) {
-    if (details.querySelector(".evidence")) { return; }
-    var data = evidenceFor(details.id);
-    if (!data) { return; }
-    var box = el("div", "evidence");
+  // One drawer shows the open cell's evidence; cells are plain focusable tds.
+  var drawer = document.getElementById("evidence");
+  var opened = null;
+  function closeEvidence() {
+    if (opened) { opened.classList.remove("open"); opened.setAttribute("aria-expanded", "false"); }
+    opened = null;
+    if (drawer) { drawer.hidden = true; drawer.textContent = ""; }
+  }
+  function openEvidence(td) {
+    var data = evidenceFor(td.id);
+    if (!data || !drawer) { return; }
+    closeEvidence();
+    var box = el("div", "evidence-body");
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "Evidence for " + data.label);
     var close = el("button", "close", "close ×");
     close.type = "button";
-    close.addEventListener("click", function () { details.open = false; });
+    close.addEventListener("click", closeEvidence);
     box.appendChild(close);
     box.appendChild(el("h3", null, data.label));
     data.observations.forEach(function (o, i) { box.appendChild(observation(o, i, data.observations.length)); });
-    details.appendChild(box);
+    drawer.appendChild(box);
+    drawer.hidden = false;
+    opened = td;
+    td.classList.add("open");
+    td.setAttribute("aria-expanded", "true");
+    // The end of the output is where a server says why it died.
+    drawer.querySelectorAll("pre.tail").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
   }
-  function closeOthers(except) {
-    document.querySelectorAll("td.cell details[open]").forEach(function (open) {
-      if (open !== except) { open.open = false; }
-    });
-  }
-  document.addEventListener("toggle", function (event) {
-    var target = event.target;
-    if (target.open && target.closest && target.closest("td.cell")) {
-      drawEvidence(target);
-      closeOthers(target);
-      // The end of the output is where a server says why it died.
-      target.querySelectorAll("pre.tail").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
-    }
-  }, true);
-  document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { closeOthers(null); }
-  });
   document.addEventListener("click", function (event) {
-    if (!event.target.closest("td.cell details") && !event.target.closest("a.ev")) { closeOthers(null); }
+    var td = event.target.closest("td.cell");
+    if (td) { openEvidence(td); return; }
+    if (event.target.closest("a.ev")) { window.setTimeout(jump, 0); return; }  // same hash twice
+    if (!event.target.closest("#evidence")) { closeEvidence(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { closeEvidence(); return; }
+    var td = event.target.closest && event.target.closest("td.cell");
+    if (td && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openEvidence(td); }
   });
 
   // ---- jumps: a scenario's section, or a cell inside a folded grid
@@ -122,10 +127,10 @@
     var id = decodeURIComponent(window.location.hash.slice(1));
     var target = id && document.getElementById(id);
     if (!target) { return; }
-    if (target.matches("td.cell details")) {
+    if (target.matches("td.cell")) {
       var box = target.closest("details.grid-box");
       if (box) { box.open = true; }
-      target.open = true;
+      openEvidence(target);
     }
     target.scrollIntoView({ block: "start" });
   }
