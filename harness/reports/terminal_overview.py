@@ -127,7 +127,7 @@ def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list
     return lines
 
 
-def _legend(report: Report) -> Text:
+def _legend(report: Report, width: int) -> Text:
     marks: dict[str, None] = {}
     unexpected = False
     for scenario in report.scenarios:
@@ -144,7 +144,9 @@ def _legend(report: Report) -> Text:
     if unexpected:
         text.append("  ! ", style="bold red")
         text.append("unexpected")
-    text.append(f"  (a{DASH}b: every release tested from a to b)")
+    ranges = f"  a{DASH}b: tested from a to b"
+    if text.cell_len + len(ranges) <= width:
+        text.append(ranges)
     return text
 
 
@@ -199,7 +201,7 @@ def render_overview(console: Console, report: Report, html: Path | None = None) 
     lines: list[Text] = []
     for scenario in report.scenarios:
         lines.extend(scenario_block(scenario, width, platforms))
-    lines.append(_legend(report))
+    lines.append(_legend(report, width))
     overview = build_overview(report)
     if overview.verdicts:
         lines.append(Text("newest release with no known failure, per Python:"))
@@ -225,8 +227,8 @@ def render_overview(console: Console, report: Report, html: Path | None = None) 
 
 
 def _fit(console: Console, line: Text, width: int) -> list[Text]:
-    """`line` as lines no wider than `width`, broken between words (a word longer
-    than the width, e.g. a path, stays whole on its own line)."""
+    """`line` as lines no wider than `width`, broken between words (only a word
+    longer than the width, e.g. a path, is folded)."""
     if line.cell_len <= width:
         return [line]
-    return list(line.wrap(console, width, overflow="ignore"))
+    return list(line.wrap(console, width))
