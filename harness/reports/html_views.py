@@ -225,9 +225,9 @@ def verdict_view(verdict: PythonVerdict) -> VerdictView:
         notes.append(f"{releases} not run on {python} by this run")
         command = run_command(python)
     if verdict.first_unsupported:
-        notes.append(f"{verdict.first_unsupported} and newer do not support Python {python}")
+        notes.append(f"{verdict.first_unsupported} and newer require another Python")
     ran = (
-        f"{verdict.scenarios_ran} of {verdict.scenarios} scenarios ran it here"
+        f"run in {verdict.scenarios_ran} of {verdict.scenarios} scenarios"
         if verdict.newest_clean
         else "no release ran here without a failure"
     )

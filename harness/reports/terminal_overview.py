@@ -89,7 +89,8 @@ def _claims(scenario: ScenarioReport) -> str:
 
 def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list[Text]:
     header = Text(scenario.id, style="bold")
-    header.append(f"  {len(scenario.cells)} cells")
+    count = len(scenario.cells)
+    header.append(f"  {count} cell{'' if count == 1 else 's'}")
     claims = _claims(scenario)
     if claims:
         header.append(f"  claims: {claims}", style="dim")

@@ -80,7 +80,7 @@ def test_gaps_say_not_run_with_the_command_or_not_supported() -> None:
     assert 'class="gap g-not-run" data-col="1" title="not run; to run it: ' in page
     verdicts = re.search(r'<ul class="verdicts".*?</ul>', page, re.S)
     assert verdicts is not None
-    assert "0.14.0" in verdicts.group(0) and "0.15.0 and newer do not support" in verdicts.group(0)
+    assert "0.14.0" in verdicts.group(0) and "0.15.0 and newer require another Python" in verdicts.group(0)
 
 
 def test_captured_output_travels_as_script_safe_json() -> None:
