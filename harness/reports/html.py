@@ -101,11 +101,36 @@ class GapView:
     title: str
 
 
-def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[str, Any]:
+#: What the page's script shows of one observation, in this order (the evidence
+#: JSON holds each observation as a list, not an object: key names would be a
+#: fifth of a large page).
+EVIDENCE_FIELDS = (
+    "source", "outcome", "mark", "expected", "reason", "signature", "signature_description",
+    "fingerprint", "exception", "exit_code", "duration", "python_full", "installed", "backend",
+    "stop", "address", "checks", "tail",
+)  # fmt: skip
+#: Fields whose few distinct values repeat over thousands of cells: stored once in
+#: the JSON's `shared` list, referred to by index.
+SHARED_FIELDS = frozenset(
+    {"source", "mark", "reason", "signature_description", "python_full", "installed", "backend"}
+)
+
+
+class _Shared:
+    """The `shared` strings of the evidence JSON, numbered as they are first seen."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def ref(self, text: str) -> int:
+        return self.index.setdefault(text, len(self.index))
+
+
+def _evidence(observation: FileRecord, signatures: Mapping[str, str], shared: _Shared) -> list[Any]:
     """What one observation of a cell saw, as the page's script shows it."""
     cell = observation.cell
     style = style_of(cell.outcome)
-    found = {
+    found: dict[str, Any] = {
         "source": observation.source,
         "outcome": cell.outcome.value,
         "mark": f"{style.symbol} {style.label}",
@@ -128,8 +153,15 @@ def _evidence(observation: FileRecord, signatures: Mapping[str, str]) -> dict[st
         ],
         "tail": cell.output_tail,
     }
-    # Absent fields cost bytes in every cell of a large page; the script skips them.
-    return {key: value for key, value in found.items() if value not in (None, "", [])}
+    values: list[Any] = []
+    for name in EVIDENCE_FIELDS:
+        value = found[name]
+        if value in (None, "", []):
+            value = None  # the script skips absent fields
+        elif name in SHARED_FIELDS:
+            value = shared.ref(str(value))
+        values.append(value)
+    return values
 
 
 def _label(cell: MergedCell) -> str:
@@ -231,15 +263,17 @@ def script_json(data: object) -> str:
 
 
 def evidence_chunks(items: Sequence[EvidenceItem]) -> Iterator[str]:
-    """The page's evidence JSON (`{id: {label, observations}}`), one cell at a time."""
-    yield "{"
+    """The page's evidence JSON, one cell at a time: `cells` maps a cell's id to
+    `[label, [observation, ...]]`, each observation a list in `fields` order, and
+    the fields in `shared_fields` are indices into `shared`."""
+    shared = _Shared()
+    yield '{"cells":{'
     for number, (ident, cell, signatures) in enumerate(items):
-        body = {
-            "label": _label(cell),
-            "observations": [_evidence(o, signatures) for o in cell.observations],
-        }
+        body = [_label(cell), [_evidence(o, signatures, shared) for o in cell.observations]]
         yield ("," if number else "") + script_json(ident) + ":" + script_json(body)
-    yield "}"
+    yield '},"fields":' + script_json(EVIDENCE_FIELDS)
+    yield ',"shared_fields":' + script_json(sorted(SHARED_FIELDS))
+    yield ',"shared":' + script_json(list(shared.index)) + "}"
 
 
 def _page(report: Report, title: str | None) -> Iterator[str]:

@@ -54,6 +54,7 @@ class SpanView:
     #: The id of the first cell's evidence, for failures.
     evidence: str | None
     unexpected: bool
+    failing: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,24 @@ class TrackView:
     label: str
     python: str
     spans: tuple[SpanView, ...]
+    #: Ranges left out of an overview cell (a history too fragmented to glance at),
+    #: and the scenario section that has them all.
+    more: int = 0
+    more_href: str = ""
+
+
+#: An overview cell draws at most this many ranges per line; beyond, the failing
+#: ones first, and a link to the scenario's section for the rest.
+MAX_OVERVIEW_SPANS = 8
+
+
+def shortened(view: TrackView, anchor: str) -> TrackView:
+    """`view` for the overview: at most `MAX_OVERVIEW_SPANS` ranges, failing first."""
+    if len(view.spans) <= MAX_OVERVIEW_SPANS:
+        return view
+    failing = [span for span in view.spans if span.failing or span.unexpected]
+    kept = tuple((failing or list(view.spans))[:MAX_OVERVIEW_SPANS])
+    return replace(view, spans=kept, more=len(view.spans) - len(kept), more_href=f"#{anchor}")
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,7 @@ def span_view(scenario: ScenarioReport, span: Span, python: str) -> SpanView:
         issue=issue,
         evidence=evidence,
         unexpected=not state.expected,
+        failing=state.failing,
     )
 
 
@@ -188,7 +208,8 @@ def _overview_cell(
             short = replace(span_view(scenario, track.spans[0], column.python), label="")
             return OverviewCell(column.python, (TrackView("", column.python, (short,)),), True)
         tracks = [track]
-    views = tuple(_track_view(scenario, track, track.variant) for track in tracks)
+    anchor = scenario_anchor(scenario.id)
+    views = tuple(shortened(_track_view(scenario, t, t.variant), anchor) for t in tracks)
     return OverviewCell(column.python, views)
 
 
@@ -200,16 +221,10 @@ def overview_rows(report: Report, overview: Overview) -> list[OverviewRow]:
             _overview_cell(scenario, column, own.get(column, ())) for column in overview.columns
         )
         links = tuple(upstream_links(scenario.issue, scenario.fix, ()))
+        anchor = scenario_anchor(scenario.id)
         together = agreed_views(scenario, prefix="")
-        rows.append(
-            OverviewRow(
-                scenario,
-                scenario_anchor(scenario.id),
-                links,
-                tuple(together) if together is not None else None,
-                cells,
-            )
-        )
+        agreed_row = None if together is None else tuple(shortened(v, anchor) for v in together)
+        rows.append(OverviewRow(scenario, anchor, links, agreed_row, cells))
     return rows
 
 

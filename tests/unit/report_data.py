@@ -84,8 +84,23 @@ def write(path: Path, run: RunResults) -> Path:
 
 
 def evidence_of(page: str) -> dict[str, Any]:
-    """The page's evidence JSON (what its script shows when a cell is opened)."""
+    """The page's evidence, decoded as its script decodes it when a cell is opened:
+    `{cell id: {"label": ..., "observations": [{field: value}, ...]}}`."""
     match = re.search(r'<script type="application/json" id="evidence-data">(.*?)</script>', page)
     assert match is not None, "no evidence block"
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
+    data = json.loads(match.group(1))
+    shared_fields = set(data["shared_fields"])
+
+    def observation(values: list[Any]) -> dict[str, Any]:
+        found = {}
+        for name, value in zip(data["fields"], values, strict=True):
+            if value is not None and name in shared_fields:
+                value = data["shared"][value]
+            if value is not None:
+                found[name] = value
+        return found
+
+    return {
+        ident: {"label": label, "observations": [observation(o) for o in observations]}
+        for ident, (label, observations) in data["cells"].items()
+    }

@@ -24,13 +24,26 @@
   if (picker) { picker.addEventListener("change", pick); pick(); }
 
   // ---- evidence, parsed once and drawn when a cell is opened
+  // {cells: {id: [label, [observation...]]}, fields, shared_fields, shared}: each
+  // observation is a list in `fields` order; shared fields are indices into `shared`.
   var evidence = null;
   function evidenceFor(id) {
     if (evidence === null) {
       var block = document.getElementById("evidence-data");
-      evidence = block ? JSON.parse(block.textContent) : {};
+      evidence = block ? JSON.parse(block.textContent) : { cells: {}, fields: [], shared_fields: [], shared: [] };
     }
-    return evidence[id];
+    var raw = evidence.cells[id];
+    if (!raw) { return null; }
+    var observations = raw[1].map(function (values) {
+      var o = {};
+      evidence.fields.forEach(function (name, i) {
+        var value = values[i];
+        if (value !== null && evidence.shared_fields.indexOf(name) >= 0) { value = evidence.shared[value]; }
+        if (value !== null) { o[name] = value; }
+      });
+      return o;
+    });
+    return { label: raw[0], observations: observations };
   }
   function el(tag, className, text) {
     var node = document.createElement(tag);

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 from harness.reports.html import LEGEND, render_html, script_json
+from harness.reports.html_views import MAX_OVERVIEW_SPANS
 from harness.reports.links import link_label, upstream_links
 from harness.reports.overview import cell_anchor
 from tests.unit.report_data import all_cells, cell, evidence_of, report_of, results
@@ -80,7 +81,9 @@ def test_gaps_say_not_run_with_the_command_or_not_supported() -> None:
     assert 'class="gap g-not-run" data-col="1" title="not run; to run it: ' in page
     verdicts = re.search(r'<ul class="verdicts".*?</ul>', page, re.S)
     assert verdicts is not None
-    assert "0.14.0" in verdicts.group(0) and "0.15.0 and newer require another Python" in verdicts.group(0)
+    assert "0.14.0" in verdicts.group(
+        0
+    ) and "0.15.0 and newer require another Python" in verdicts.group(0)
 
 
 def test_captured_output_travels_as_script_safe_json() -> None:
@@ -122,3 +125,21 @@ def test_link_labels_carry_their_numbers() -> None:
     page = render_html(report_of(results(all_cells())))
     assert ">issue #974</a> · <a " in page and ">fix: PR #975</a>" in page
     assert not re.search(r'<p class="links">\s*·', page)
+
+
+def test_a_fragmented_history_is_shortened_in_the_overview_only() -> None:
+    versions = [f"0.{minor}.0" for minor in range(10, 40)]
+    cells = [
+        cell(v, "3.8", "known-failure" if i % 2 else "pass",
+             signature="port0-getpeername-enotconn" if i % 2 else None, expected=True)
+        for i, v in enumerate(versions)
+    ]  # fmt: skip
+    page = render_html(report_of(results(cells), scenarios={}))
+    row = re.search(r'<tr data-scenario="port-zero-startup".*?</tr>', page, re.S)
+    assert row is not None
+    shown = re.findall(r'<span class="span ([^" ]+)', row.group(0))
+    assert shown.count("o-known-failure") == 2 * MAX_OVERVIEW_SPANS  # every Python, 3.8
+    assert "o-pass" not in shown
+    assert row.group(0).count('href="#scenario-port-zero-startup">+22 more range(s)</a>') == 2
+    section = page[page.index('<section class="scenario"') :]
+    assert section.count('class="span o-pass"') == 15  # the section keeps every range
