@@ -34,6 +34,8 @@ from harness.reports.overview import (
 
 #: The longest failure detail drawn inside a range (the full one is listed below).
 DETAIL_CHARS = 40
+#: At most this many ranges on one Python's line; beyond, the failing ones.
+MAX_SPANS = 12
 _INDENT = 2
 _GAP_WORDS = {Gap.NOT_RUN.value: "not run", Gap.NOT_SUPPORTED.value: "unsupported"}
 
@@ -80,6 +82,16 @@ def _wrapped(label: str, label_width: int, units: Sequence[Text], width: int) ->
     return lines
 
 
+def _units(scenario: ScenarioReport, spans: Sequence[Span]) -> list[Text]:
+    """A track's ranges; a history too fragmented to glance at (more than
+    `MAX_SPANS` ranges) shows its failing ranges and counts the rest."""
+    if len(spans) > MAX_SPANS:
+        shown = [s for s in spans if s.state.failing or not s.state.expected][:MAX_SPANS]
+        rest = Text(f"+{len(spans) - len(shown)} more ranges (--matrix full)", style="dim")
+        return [*(span_text(s, span_issue(scenario, s)) for s in shown), rest]
+    return [span_text(s, span_issue(scenario, s)) for s in spans]
+
+
 def _claims(scenario: ScenarioReport) -> str:
     counts: dict[str, int] = {}
     for claim in scenario.claims:
@@ -104,13 +116,13 @@ def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list
             label = " ".join(filter(None, [track.python_label, track.variant]))
             if platforms > 1:
                 label += f" {track.platform}"
-            rows.append((label, [span_text(s, span_issue(scenario, s)) for s in track.spans]))
+            rows.append((label, _units(scenario, track.spans)))
     else:
         for column in scenario_tracks(scenario):
             label = " ".join(filter(None, [column.python, column.variant]))
             if platforms > 1:
                 label += f" {column.platform}"
-            rows.append((label, [span_text(s, span_issue(scenario, s)) for s in column.spans]))
+            rows.append((label, _units(scenario, column.spans)))
     label_width = min(max((len(label) for label, _ in rows), default=0), 12)
     lines = [header]
     for label, units in rows:

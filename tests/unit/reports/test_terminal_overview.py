@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.reports.terminal_overview import render_overview
+from harness.reports.terminal_overview import MAX_SPANS, render_overview
 from tests.unit.report_data import all_cells, cell, report_of, results
 
 
@@ -35,7 +35,7 @@ def test_one_line_of_ranges_when_the_pythons_agree() -> None:
 
 
 def test_long_histories_break_between_ranges_never_inside() -> None:
-    versions = [f"0.{minor}.{patch}" for minor in range(10, 40) for patch in (0, 1)]
+    versions = [f"0.{minor}.{patch}" for minor in range(10, 19) for patch in (0, 1)]
     cells = [
         cell(v, p, "known-failure" if i % 3 == 0 else "pass", scenario="two-worker-startup",
              signature="a-long-signature-name-for-the-test" if i % 3 == 0 else None)
@@ -78,3 +78,17 @@ def test_unexpected_cells_with_their_full_fingerprint_and_evidence() -> None:
     assert "evidence: file0.json (this cell's output_tail)" in text
     assert re.search(r"evidence in the page: reports/index\.html#cell-[0-9a-f]{12}", text)
     assert "1 unexpected" in text
+
+
+def test_a_fragmented_history_shows_its_failing_ranges_and_counts_the_rest() -> None:
+    versions = [f"0.{minor}.0" for minor in range(10, 40)]
+    cells = [
+        cell(v, p, "known-failure" if i % 2 else "pass", scenario="two-worker-startup",
+             signature="sig" if i % 2 else None)
+        for i, v in enumerate(versions)
+        for p in ("3.8", "3.12")
+    ]  # fmt: skip
+    lines = _render(cells).splitlines()
+    block = " ".join(lines[1 : lines.index(next(x for x in lines if x.startswith("legend:")))])
+    assert block.count("✗ ") == MAX_SPANS and "✓ " not in block
+    assert "+18 more ranges (--matrix full)" in block
