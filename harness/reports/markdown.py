@@ -32,6 +32,7 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 BUDGET_CHARS = 10_000
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _DETAIL = 48
+_UNLINKABLE = re.compile(r"[\s<>\\]")
 
 
 def md(text: str) -> str:
@@ -45,7 +46,24 @@ def _short(text: str, limit: int = _DETAIL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _span(scenario: ScenarioReport, span: Span) -> str:
+class _Refs:
+    """Reference-style links: each URL is written once, at the end of the comment,
+    however many ranges and lines point at it (a comment has a size budget)."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+
+    def link(self, label: str, url: str) -> str:
+        if _UNLINKABLE.search(url):  # would end the <...> of its definition
+            return md(label)
+        ref = self.urls.setdefault(url, f"r{len(self.urls) + 1}")
+        return f"[{md(label)}][{ref}]"
+
+    def definitions(self) -> list[str]:
+        return [f"[{ref}]: <{url}>" for url, ref in self.urls.items()]
+
+
+def _span(scenario: ScenarioReport, span: Span, refs: _Refs) -> str:
     """`✓ 0.14.0-0.55.0` (an en dash), `✗ 0.13.4 port0-… [#974](url)`, `· 0.22.0`."""
     style = style_of(span.state.mark)
     text = f"{style.symbol} {span.label}"
@@ -53,20 +71,20 @@ def _span(scenario: ScenarioReport, span: Span) -> str:
         text += f" {md(_short(span.state.detail))}"
     issue = span_issue(scenario, span)
     if issue is not None:
-        text += f" [{md(issue.short)}](<{issue.url}>)"
+        text += " " + refs.link(issue.short, issue.url)
     shown = f"**{text}**" if span.state.failing else text
     return shown + (" **!**" if not span.state.expected else "")
 
 
-def _spans(scenario: ScenarioReport, spans: Sequence[Span], failing_only: bool) -> str:
+def _spans(scenario: ScenarioReport, spans: Sequence[Span], failing_only: bool, refs: _Refs) -> str:
     if not failing_only:
-        return " · ".join(_span(scenario, span) for span in spans)
-    shown = [_span(scenario, span) for span in spans if span.state.failing]
+        return " · ".join(_span(scenario, span, refs) for span in spans)
+    shown = [_span(scenario, span, refs) for span in spans if span.state.failing]
     rest = len(spans) - len(shown)
     return " · ".join([*shown, f"{rest} other range(s)"] if rest else shown)
 
 
-def _ranges(scenario: ScenarioReport, failing_only: bool = False) -> str:
+def _ranges(scenario: ScenarioReport, failing_only: bool, refs: _Refs) -> str:
     """The overview cell: one line when all Pythons agree, else a line per Python;
     `failing_only` draws the failing ranges and counts the others (a large report)."""
     lines = []
@@ -74,11 +92,11 @@ def _ranges(scenario: ScenarioReport, failing_only: bool = False) -> str:
     if tracks is not None:
         for track in tracks:
             label = " ".join(filter(None, [track.python_label, track.variant]))
-            lines.append(f"{md(label)}: {_spans(scenario, track.spans, failing_only)}")
+            lines.append(f"{md(label)}: {_spans(scenario, track.spans, failing_only, refs)}")
     else:
         for column in scenario_tracks(scenario):
             label = " ".join(filter(None, [column.python, column.variant]))
-            lines.append(f"{md(label)}: {_spans(scenario, column.spans, failing_only)}")
+            lines.append(f"{md(label)}: {_spans(scenario, column.spans, failing_only, refs)}")
     return "<br>".join(lines)
 
 
@@ -100,7 +118,7 @@ def _verdict(report: Report) -> list[str]:
     return lines
 
 
-def _overview(report: Report, budget: int) -> list[str]:
+def _overview(report: Report, budget: int, refs: _Refs) -> list[str]:
     """The table; in a report too large for a comment, failing ranges only, then
     as many rows as fit."""
     lines = [
@@ -108,9 +126,10 @@ def _overview(report: Report, budget: int) -> list[str]:
         "from a to b) |",
         "| --- | --- |",
     ]
-    rows = [_row(scenario, failing_only=False) for scenario in report.scenarios]
+    rows = [_row(scenario, False, refs) for scenario in report.scenarios]
     if sum(len(row.encode()) + 1 for row in rows) > budget:
-        rows = [_row(scenario, failing_only=True) for scenario in report.scenarios]
+        refs.urls.clear()
+        rows = [_row(scenario, True, refs) for scenario in report.scenarios]
     lines += _fitting(rows, budget, what="scenario(s)")
     newest = [
         f"{md(v.column.label)} **{md(v.newest_clean)}**"
@@ -122,12 +141,12 @@ def _overview(report: Report, budget: int) -> list[str]:
     return lines
 
 
-def _row(scenario: ScenarioReport, failing_only: bool) -> str:
+def _row(scenario: ScenarioReport, failing_only: bool, refs: _Refs) -> str:
     flag = " **regressed**" if scenario.regressed else ""
-    return f"| {md(scenario.id)}{flag} | {_ranges(scenario, failing_only)} |"
+    return f"| {md(scenario.id)}{flag} | {_ranges(scenario, failing_only, refs)} |"
 
 
-def _failing(report: Report) -> list[str]:
+def _failing(report: Report, refs: _Refs) -> list[str]:
     """Unexpected cells (with why), then known failures by range (with their links)."""
     lines = []
     for scenario in report.scenarios:
@@ -142,7 +161,7 @@ def _failing(report: Report) -> list[str]:
             )
     for scenario in report.scenarios:
         links = upstream_links(scenario.issue, scenario.fix, ())
-        about = ", ".join(f"[{md(link.label)}](<{link.url}>)" for link in links)
+        about = ", ".join(refs.link(link.label, link.url) for link in links)
         for track in agreed(scenario) or []:
             where = " ".join(filter(None, [f"py{track.python_label}", track.variant]))
             for span in track.spans:
@@ -191,20 +210,26 @@ def _fitting(lines: list[str], room: int, what: str = "more") -> list[str]:
 def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
     """The verdict, the overview, what failed; claims and notes folded; within `budget`
     bytes when the overview fits (the folded parts and the lists give way first)."""
+    refs = _Refs()
     claims = _claims(report)
     notes = [f"- {md(note)}" for note in report.notes]
-    body = [*_verdict(report), *_overview(report, budget * 6 // 10)]
-    failing = _failing(report)
+    body = [*_verdict(report), *_overview(report, budget * 6 // 10, refs)]
+    failing = _failing(report, refs)  # every link is registered: the room below counts them
+
+    def room(reserve: int) -> int:
+        used = len("\n".join([*body, *refs.definitions()]).encode())
+        return budget - used - reserve
+
     if failing:
-        room = budget - len("\n".join(body).encode()) - 40
-        body += ["", "### Failing and unexpected", "", *_fitting(failing, room)]
+        body += ["", "### Failing and unexpected", "", *_fitting(failing, room(40))]
     for title, lines in (
         (f"Claims checked ({len(claims)})", claims),
         (f"Notes ({len(notes)})", notes),
     ):
-        room = budget - len("\n".join(body).encode()) - 80
-        if lines and room > 200:
-            body += _folded(title, _fitting(lines, room))
+        if lines and room(80) > 200:
+            body += _folded(title, _fitting(lines, room(80)))
+    if refs.urls:
+        body += ["", *refs.definitions()]
     return "\n".join(body).rstrip() + "\n"
 
 

@@ -333,7 +333,8 @@ def test_the_junit_and_markdown_of_the_run(full_run: ReportRun) -> None:
     assert all(suite.failures == 0 for suite in xml)
     markdown = full_run.markdown.read_text()
     assert markdown.startswith("## ✅ no regression: 32 cell(s), 0 unexpected")
-    assert "**✗ 0.13.4 port0-getpeername-enotconn [#974](<" in markdown
+    assert "**✗ 0.13.4 port0-getpeername-enotconn [#974][r1]**" in markdown
+    assert "[r1]: <https://github.com/Kludex/uvicorn/issues/974>" in markdown
     assert "| two-worker-startup | " in markdown and ": ✓ 0.12.1–0.15.0 |" in markdown
     assert "**refined**" in markdown
     assert len(markdown.encode()) < 10_000

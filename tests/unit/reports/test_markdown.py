@@ -19,20 +19,21 @@ def test_the_verdict_then_the_overview_then_what_failed() -> None:
     port = next(line for line in table if line.startswith("| port-zero-startup |"))
     assert port == (
         "| port-zero-startup | 3.8–3.11: ✓ 0.9.0–0.13.3 · **✗ 0.13.4–0.13.10 "
-        "port0-getpeername-enotconn [#974](<https://github.com/Kludex/uvicorn/issues/974>)** · "
-        "✓ 0.14.0 |"
+        "port0-getpeername-enotconn [#974][r1]** · ✓ 0.14.0 |"
     )
+    # Each URL once, as a reference at the end, however many lines point at it.
+    assert text.count("[r1]: <https://github.com/Kludex/uvicorn/issues/974>") == 1
     assert (
         "Newest release with no known failure, per Python: 3.8 **0.14.0** · 3.11 **0.14.0**" in text
     )
     assert "### Failing and unexpected" in text
     assert (
         "- ✗ port-zero-startup 0.13.4–0.13.10 (py3.8–3.11): port0-getpeername-enotconn; "
-        "[issue #974](<https://github.com/Kludex/uvicorn/issues/974>)"
+        "[issue #974][r1], [fix: PR #975][r2]"
     ) in text
     claims = text.index("<details><summary>Claims checked (")
     assert text.index("**refined**") > claims  # claims are folded
-    assert text.rstrip().endswith("</details>")
+    assert text.index("</details>") < text.index("[r1]: <")
 
 
 def test_an_unexpected_cell_is_listed_with_why() -> None:
@@ -68,6 +69,15 @@ def test_a_large_report_stays_within_the_budget() -> None:
     assert len(text.encode()) <= BUDGET_CHARS
     assert "more (the HTML report has them all)" in text
     assert text.startswith("## ❌ regression")
+
+
+def test_a_link_that_would_break_out_of_its_definition_is_text() -> None:
+    run = results(all_cells())
+    run.scenarios = {
+        "port-zero-startup": {"upstream": {"issue": "https://x.org/issues/1>\n[r1]: <evil>"}}
+    }
+    text = render_markdown(report_of(run, scenarios={}))
+    assert "evil" not in text and "[r1]:" not in text
 
 
 def test_escaping_and_the_job_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
