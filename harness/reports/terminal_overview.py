@@ -31,6 +31,7 @@ from harness.reports.overview import (
     scenario_tracks,
     span_issue,
 )
+from harness.reports.terminal import unfaithful_notes
 
 #: The longest failure detail drawn inside a range (the full one is listed below).
 DETAIL_CHARS = 40
@@ -113,13 +114,13 @@ def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list
     tracks = agreed(scenario)
     if tracks is not None:
         for track in tracks:
-            label = " ".join(filter(None, [track.python_label, track.variant]))
+            label = " ".join(filter(None, [f"py{track.python_label}", track.variant]))
             if platforms > 1:
                 label += f" {track.platform}"
             rows.append((label, _units(scenario, track.spans)))
     else:
         for column in scenario_tracks(scenario):
-            label = " ".join(filter(None, [column.python, column.variant]))
+            label = " ".join(filter(None, [f"py{column.python}", column.variant]))
             if platforms > 1:
                 label += f" {column.platform}"
             rows.append((label, _units(scenario, column.spans)))
@@ -130,6 +131,7 @@ def scenario_block(scenario: ScenarioReport, width: int, platforms: int) -> list
             lines.append(Text(" " * _INDENT + label, style="dim"))
             label = ""
         lines.extend(_wrapped(label, label_width, units, width))
+    lines.extend(unfaithful_notes([cell.effective() for cell in scenario.cells]))
     for claim in scenario.contradicted:
         lines.append(
             Text(

@@ -25,7 +25,7 @@ def test_one_line_of_ranges_when_the_pythons_agree() -> None:
     header = lines.index(next(line for line in lines if line.startswith("port-zero-startup")))
     assert lines[header].startswith("port-zero-startup  12 cells  claims: 1 refined")
     assert lines[header + 1] == (
-        "  3.8–3.11  ✓ 0.9.0–0.13.3  ✗ 0.13.4–0.13.10 port0-getpeername-enotconn #974"
+        "  py3.8–3.11  ✓ 0.9.0–0.13.3  ✗ 0.13.4–0.13.10 port0-getpeername-enotconn #974"
     )
     assert lines[header + 2].strip() == "✓ 0.14.0"
     (legend,) = [line for line in lines if line.startswith("legend:")]
@@ -47,7 +47,7 @@ def test_long_histories_break_between_ranges_never_inside() -> None:
     assert max(len(line) for line in lines) <= 80
     block = lines[1 : lines.index(next(line for line in lines if line.startswith("legend:")))]
     units = [u for line in block for u in re.split(r"\s{2,}", line.strip()) if u]
-    assert units[0] == "3.8–3.12"
+    assert units[0] == "py3.8–3.12"
     for unit in units[1:]:
         assert re.fullmatch(
             r"[✓✗] 0\.\d+\.\d(–0\.\d+\.\d)?( a-long-signature-name-for-the-test)?", unit
@@ -58,8 +58,8 @@ def test_pythons_that_disagree_get_a_line_each_and_gaps_are_named() -> None:
     cells = [cell(v, "3.8") for v in ("0.13.3", "0.13.4", "0.14.0")]
     cells += [cell("0.13.4", "3.11", "pass"), cell("0.15.0", "3.11")]
     text = _render(cells)
-    assert "  3.8   ✓ 0.13.3  ✗ 0.13.4 port0-getpeername-enotconn #974  ✓ 0.14.0" in text
-    assert "  3.11  · 0.13.3 not run  ✓ 0.13.4  · 0.14.0 not run  ✓ 0.15.0" in text
+    assert "  py3.8   ✓ 0.13.3  ✗ 0.13.4 port0-getpeername-enotconn #974  ✓ 0.14.0" in text
+    assert "  py3.11  · 0.13.3 not run  ✓ 0.13.4  · 0.14.0 not run  ✓ 0.15.0" in text
     (legend,) = [line for line in text.splitlines() if line.startswith("legend:")]
     assert "· not run" in legend
     assert "to run every scenario on your Python: python -m harness run --python X.Y" in text
@@ -92,3 +92,14 @@ def test_a_fragmented_history_shows_its_failing_ranges_and_counts_the_rest() -> 
     block = " ".join(lines[1 : lines.index(next(x for x in lines if x.startswith("legend:")))])
     assert block.count("✗ ") == MAX_SPANS and "✓ " not in block
     assert "+18 more ranges (--matrix full)" in block
+
+
+def test_platforms_are_named_and_unfaithful_cells_say_why() -> None:
+    why = "unfaithful here: Wine shares a socket"
+    wine = cell("0.12.1", "3.8", "unfaithful", scenario="two-worker-startup",
+                platform="windows-wine", reason=why)  # fmt: skip
+    linux = cell("0.12.1", "3.8", scenario="two-worker-startup")
+    text = _render([linux, wine])
+    assert "  py3.8 linux" in text and "  py3.8 windows-wine" in text
+    assert "  windows-wine: unfaithful here: Wine shares a socket" in text
+    assert "≈ 0.12.1" in text
