@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.outcomes import style_of
+from harness.outcomes import Gap, Outcome, style_of
 from harness.reports.html import outcome_word
 from harness.reports.links import upstream_links
 from harness.reports.model import Report, ScenarioReport
@@ -138,7 +138,23 @@ def _overview(report: Report, budget: int, refs: _Refs) -> list[str]:
     ]
     if newest:
         lines += ["", "Newest release with no known failure, per Python: " + " · ".join(newest)]
-    return lines
+    return [*lines, "", _legend(report)]
+
+
+def _legend(report: Report) -> str:
+    """The marks the table uses, each with its word (`**!**`: unexpected)."""
+    order = [*(o.value for o in Outcome), *(g.value for g in Gap)]
+    marks = {
+        span.state.mark
+        for scenario in report.scenarios
+        for track in scenario_tracks(scenario)
+        for span in track.spans
+    }
+    words = [
+        f"{style_of(mark).symbol} {style_of(mark).label}"
+        for mark in sorted(marks, key=lambda m: order.index(m) if m in order else len(order))
+    ]
+    return "_Marks:_ " + md(" · ".join([*words, "! unexpected"]))
 
 
 def _row(scenario: ScenarioReport, failing_only: bool, refs: _Refs) -> str:

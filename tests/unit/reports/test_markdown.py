@@ -26,6 +26,7 @@ def test_the_verdict_then_the_overview_then_what_failed() -> None:
     assert (
         "Newest release with no known failure, per Python: 3.8 **0.14.0** · 3.11 **0.14.0**" in text
     )
+    assert "_Marks:_ ✓ pass · ✗ known bug · ! unexpected" in text
     assert "### Failing and unexpected" in text
     assert (
         "- ✗ port-zero-startup 0.13.4–0.13.10 (py3.8–3.11): port0-getpeername-enotconn; "
