@@ -233,12 +233,10 @@ def verdict_view(verdict: PythonVerdict) -> VerdictView:
     notes = []
     for version, scenarios in verdict.newer_failing[-3:]:
         notes.append(f"{version} fails in {', '.join(scenarios)}")
-    command = None
     if verdict.newer_not_run:
         first, last = verdict.newer_not_run
         releases = first if first == last else f"{first}{DASH}{last}"
         notes.append(f"{releases} not run on {python} by this run")
-        command = run_command(python)
     if verdict.first_unsupported:
         notes.append(f"{verdict.first_unsupported} and newer require another Python")
     ran = (
@@ -246,6 +244,9 @@ def verdict_view(verdict: PythonVerdict) -> VerdictView:
         if verdict.newest_clean
         else "no release ran here without a failure"
     )
+    # Not every scenario ran here, or newer releases did not: the command that would.
+    partial = verdict.newer_not_run or verdict.scenarios_ran < verdict.scenarios
+    command = run_command(python) if partial else None
     newest = verdict.newest_clean
     return VerdictView(python, verdict.column.label, newest, ran, tuple(notes), command)
 

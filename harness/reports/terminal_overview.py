@@ -221,7 +221,7 @@ def render_overview(console: Console, report: Report, html: Path | None = None) 
     if overview.verdicts:
         lines.append(Text("newest release with no known failure, per Python:"))
         lines.extend(Text("  " + verdict_line(verdict)) for verdict in overview.verdicts)
-        if any(verdict.newer_not_run for verdict in overview.verdicts):
+        if any(v.newer_not_run or v.scenarios_ran < v.scenarios for v in overview.verdicts):
             lines.append(Text(f"  to run every scenario on your Python: {run_command('X.Y')}"))
     summary = report.summary()
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))
