@@ -194,7 +194,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
             "release-date resolution needs --backend uv (pip has no --exclude-newer); "
             "pass --resolution latest to run with virtualenv"
         )
-    if args.shard is None and (why := nothing_to_run(cells)):
+    if why := nothing_to_run(cells):  # the whole plan: a shard may be idle, not a plan
         raise EmptySelectionError(why)  # before anything is printed or written
     idle_shard = False
     if args.shard is not None:
