@@ -129,13 +129,15 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The matrix five ways (harness cold/warm, nox + virtualenv, nox + uv, a minimal
-    driver) with medians and ratios, then planning and reporting at 2,400 cells.
+    driver) with medians and ratios, then planning and reporting at 2,400 cells, then
+    the reports of 20,000 cells (the `report` command, and the page in Chromium).
     Takes a while (the nox + virtualenv runs alone take minutes); prints figures."""
     # Installed with its bytecode: a user's PYTHONDONTWRITEBYTECODE must not make
     # the tools recompile themselves on every start of every way.
-    session.install(".", "nox", env={"UV_COMPILE_BYTECODE": "1"})
+    session.install(".", "nox", "selenium", env={"UV_COMPILE_BYTECODE": "1"})
     session.run("python", "benchmarks/bench.py", *session.posargs)
     session.run("python", "benchmarks/scale.py")
+    session.run("python", "benchmarks/report_scale.py", "--browser")
 
 
 @nox.session

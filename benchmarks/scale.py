@@ -10,7 +10,7 @@ fresh process does what `run` does around the cells, and times each step:
 * plan: the release list read from the index cache (offline), selectors
   resolved, every scenario x release x Python cell planned with its skips
   (interpreters come from a stand-in finder: 8 made-up CPythons);
-* report: the saved results loaded, claims judged, the terminal matrix
+* report: the saved results loaded, claims judged, the terminal summary
   rendered, the results JSON, HTML, JUnit and Markdown written.
 
 It prints the figures and that process's peak memory (max RSS, imports
@@ -168,7 +168,7 @@ def measure(folder: Path, args: argparse.Namespace) -> dict[str, object]:
 
     from harness.judge.claims import judge_claims
     from harness.reports.outputs import ReportPaths, report_for_run, write_reports
-    from harness.reports.terminal import render_matrix
+    from harness.reports.terminal_overview import render_overview
     from harness.results import RunResults, load_results, write_results
 
     steps: list[tuple[str, float]] = [("imports", time.perf_counter() - started)]
@@ -187,9 +187,6 @@ def measure(folder: Path, args: argparse.Namespace) -> dict[str, object]:
     releases = {"uvicorn": [Version(v) for v in saved.releases["uvicorn"]]}
     claims = judge_claims(known, saved.cells, releases)
     mark = step(f"judge {len(claims)} claims", mark)
-    console = Console(file=io.StringIO(), width=120, force_terminal=False)
-    render_matrix(console, saved.cells, claims)
-    mark = step("render the terminal matrix", mark)
     results = RunResults(
         cells=saved.cells,
         claims=[c.to_json() for c in claims],
@@ -199,6 +196,9 @@ def measure(folder: Path, args: argparse.Namespace) -> dict[str, object]:
     write_results(folder / "results.json", results)
     mark = step("write results.json", mark)
     report = report_for_run("results.json", results, known)
+    console = Console(file=io.StringIO(), width=80, force_terminal=False)
+    render_overview(console, report)
+    mark = step("render the terminal summary (overview)", mark)
     paths = ReportPaths(folder / "index.html", folder / "junit.xml", folder / "summary.md")
     write_reports(report, paths)
     step("write HTML, JUnit, Markdown", mark)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 #: A temporary file this old belongs to a writer that died, not a slow one.
@@ -33,11 +34,18 @@ def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
     `durable` also flushes the data to disk before the rename (survives a power
     loss, not just a crash of the process); small bookkeeping files skip it.
     """
+    write_chunks_atomic(path, (text,), durable)
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[str], durable: bool = True) -> None:
+    """`write_text_atomic` for text made piece by piece (a large report is never
+    held whole in memory); the file appears only once every piece is written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

@@ -1,4 +1,4 @@
-"""Command line: `python -m harness <command>`; see `harness.commands`.
+"""Command line: `python -m harness <command>` (also installed as `uvicorn-harness`).
 
 The CLI owns exit codes: every `HarnessError` becomes one line on stderr and
 its code; Ctrl-C (and SIGTERM) kill every child session and exit 130.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import os
 import signal
 import sys
 import threading
@@ -20,6 +21,34 @@ from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
 from harness.procs.registry import REGISTRY
 from harness.reports.console import SafeConsole
 from harness.textsafety import escape
+
+PURPOSE = """\
+Runs real server releases against reproducible scenarios and tells you which
+releases are safe on your Python and which to avoid, and why: for every
+scenario it builds one environment per release and Python, starts the real
+server on 127.0.0.1, probes it with real HTTP, matches known failure
+signatures, checks upstream claims ("fixed in 0.14.0"), and writes results
+(JSON) and reports (terminal, HTML, JUnit, Markdown).  Installed, the same
+command is `uvicorn-harness`."""
+
+EPILOG = """\
+examples:
+  # every scenario on its default releases: summary and results file
+  {prog} run
+  # one scenario on one Python, its default releases
+  {prog} run --scenario port-zero-startup --python 3.8
+  # the HTML compatibility table of the main job's results
+  {prog} report reports/results.json --html reports/index.html
+
+exit codes:
+  0    clean: every cell as expected, no claim contradicted
+  1    regression: an unexpected cell or a contradicted claim
+  2    infrastructure: index unreachable, network failure, a cell could not run
+  3    usage: bad option or file, unknown scenario or version, nothing to run
+  130  interrupted; what finished is written, marked incomplete
+
+`{prog} COMMAND --help` shows a command's options and an example;
+docs/cli.md has them all."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,11 +65,35 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m harness", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def program_name(argv0: str) -> str:
+    """`uvicorn-harness` when started by the console script, else `python -m harness`."""
+    name = os.path.basename(argv0)
+    return "uvicorn-harness" if name.startswith("uvicorn-harness") else "python -m harness"
+
+
+def _examples(prog: str, examples: Sequence[str]) -> str:
+    lines = [f"  {example.replace('python -m harness', prog, 1)}" for example in examples]
+    return ("examples:" if len(lines) > 1 else "example:") + "\n" + "\n".join(lines)
+
+
+def build_parser(prog: str = "python -m harness") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description=PURPOSE,
+        epilog=EPILOG.format(prog=prog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
     for command in COMMANDS:
-        sub = commands.add_parser(command.NAME, help=command.HELP, description=command.__doc__)
+        sub = commands.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.__doc__,
+            epilog=_examples(prog, command.EXAMPLES),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.add_arguments(sub)
         sub.set_defaults(handler=command.main)
     return parser
@@ -51,7 +104,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(program_name(sys.argv[0]))
     args = parser.parse_args(argv)
     console = SafeConsole(highlight=False)
     errors = SafeConsole(stderr=True, highlight=False)

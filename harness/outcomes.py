@@ -4,6 +4,10 @@ Every stage speaks this vocabulary: the classifier produces outcomes, results
 files store their names, the exit code is decided from them and every report
 draws them with the same mark.  An outcome is a `str` (its name), so results
 files and comparisons with names read from JSON keep working.
+
+`Gap` names why a report shows no outcome for a release on a Python (it was
+not run, the release does not support that Python, the scenario does not apply
+to it), so every report draws those with their own explained marks too.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ _STYLES: dict[Outcome, OutcomeStyle] = {
     # A clock face: in DejaVu (⧖ is in few fonts).
     Outcome.TIMEOUT: OutcomeStyle("◷", "timeout", "timeout", "magenta"),
     Outcome.INSTALL_ERROR: OutcomeStyle("!", "install", "install error", "red"),
-    Outcome.SKIP: OutcomeStyle("-", "skip", "skip", "dim"),
+    Outcome.SKIP: OutcomeStyle("-", "skip", "skipped", "dim"),
     Outcome.ERROR: OutcomeStyle("!", "ERROR", "could not run", "bold red"),
     Outcome.FLAKY: OutcomeStyle("~", "flaky", "flaky", "yellow"),
     Outcome.UNFAITHFUL: OutcomeStyle("≈", "unfaithful here", "unfaithful here", "cyan"),
@@ -94,9 +98,49 @@ _STYLES: dict[Outcome, OutcomeStyle] = {
 }
 
 
+class Gap(str, enum.Enum):
+    """Why there is no outcome to show for a release on a Python: not outcomes
+    (nothing ran), but reports draw them beside outcomes and must tell them apart."""
+
+    #: The run did not pair this release with this Python (the default set pairs each
+    #: release with the oldest and newest Python it supports).
+    NOT_RUN = "not-run"
+    #: The release's `requires-python` excludes this Python.
+    NOT_SUPPORTED = "not-supported"
+    #: The scenario does not apply to this release (a skip whose reason says so).
+    NOT_APPLICABLE = "not-applicable"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def style(self) -> OutcomeStyle:
+        return _GAP_STYLES[self]
+
+
+_GAP_STYLES: dict[Gap, OutcomeStyle] = {
+    Gap.NOT_RUN: OutcomeStyle("·", "not run", "not run", "dim"),
+    Gap.NOT_SUPPORTED: OutcomeStyle("⊘", "unsupported", "not supported by the release", "dim"),
+    Gap.NOT_APPLICABLE: OutcomeStyle("∅", "n/a", "not applicable", "dim"),
+}
+
+_BY_NAME: dict[str, OutcomeStyle] = {
+    **{outcome.value: style for outcome, style in _STYLES.items()},
+    **{gap.value: style for gap, style in _GAP_STYLES.items()},
+}
+
+#: What a skip's reason starts with when the scenario does not apply to the cell
+#: (a version range, an axis or a precondition declared by the scenario).
+NOT_APPLICABLE_PREFIX = "not applicable"
+
+
+def is_not_applicable(outcome: str, reason: str) -> bool:
+    """A skipped cell the scenario does not apply to (shown as `Gap.NOT_APPLICABLE`)."""
+    return outcome == Outcome.SKIP and reason.startswith(NOT_APPLICABLE_PREFIX)
+
+
 def style_of(name: str) -> OutcomeStyle:
-    """The style of an outcome name; an unknown name keeps its own word."""
-    try:
-        return Outcome(name).style
-    except ValueError:
-        return OutcomeStyle("?", name, name, "white")
+    """The style of an outcome's or a gap's name; an unknown name keeps its own word."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return OutcomeStyle("?", name, name, "white")

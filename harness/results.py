@@ -2,10 +2,12 @@
 
 Results from shards and platforms merge by concatenating their `cells`; every
 record carries its full key and its evidence, so a report can be made from
-results alone.  Two optional top-level fields (added within schema 1; readers
-of older files get empty values) make merged reports judge claims like the run
+results alone.  Optional top-level fields (added within schema 1; readers of
+older files get empty values) make merged reports judge claims like the run
 did: `releases` (the package's release list the claims were judged against)
-and `scenarios` (title, upstream links and signatures of each scenario run).
+and `scenarios` (title, upstream links and signatures of each scenario run);
+`requires_python` (each release's declared Pythons) lets a report tell a
+release that does not support a Python from one that was not run on it.
 """
 
 from __future__ import annotations
@@ -209,6 +211,8 @@ class RunResults:
     releases: dict[str, list[str]] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_id: str = ""
+    #: Per package, each release's `requires-python` (releases that declare one).
+    requires_python: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The edges a `bisect` run found (absent for other commands).
     bisect: dict[str, Any] | None = None
 
@@ -225,6 +229,7 @@ class RunResults:
             "summary": summarise(self.cells),
             "claims": self.claims,
             "releases": self.releases,
+            "requires_python": self.requires_python,
             "scenarios": self.scenarios,
             "cells": [cell.to_json() for cell in self.cells],
         }
@@ -328,6 +333,7 @@ def load_results(path: Path) -> RunResults:
         command=tuple(data.get("command") or ()),
         notes=list(data.get("notes") or []),
         releases=_releases(data.get("releases"), source),
+        requires_python=_requires_python(data.get("requires_python"), source),
         scenarios=_scenarios(data.get("scenarios"), source),
         run_id=str(data.get("run_id") or ""),
         bisect=data.get("bisect") if isinstance(data.get("bisect"), dict) else None,
@@ -346,6 +352,19 @@ def _releases(value: Any, source: str) -> dict[str, list[str]]:
         except InvalidVersion as exc:
             raise ResultsFormatError(f"{source}: releases.{package}: {exc}") from None
     return releases
+
+
+def _requires_python(value: Any, source: str) -> dict[str, dict[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(specs, dict) and all(isinstance(s, str) for s in specs.values())
+        for specs in value.values()
+    ):
+        raise ResultsFormatError(
+            f"{source}: 'requires_python' must map package names to {{version: specifier}}"
+        )
+    return {str(package): {str(v): s for v, s in specs.items()} for package, specs in value.items()}
 
 
 def _scenarios(value: Any, source: str) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,11 @@ _.handle_starttag  # HTMLParser callback (envs/index.py's PEP 503 page parser)
 _.handle_data  # HTMLParser callback (same parser)
 _.handle_endtag  # HTMLParser callback (same parser)
 _.overflow  # rich reads Text.overflow when it renders a matrix cell (reports/terminal.py)
-_.signature_description  # read by reports/templates/report.html.j2 (the evidence panel)
+_.render_html  # the page as one string: tests/unit/reports and benchmarks/report_scale.py
+_.anchor  # read by reports/templates/report.html.j2 (OverviewRow.anchor: a scenario's link)
+_.more_href  # read by reports/templates/spans.html.j2 (a shortened overview cell's link)
+_.not_run_on  # read by reports/templates/report.html.j2 (the overview row, on a phone)
+_.get_renderables  # rich's Progress calls it to draw (reports/progress.py's bar + activity)
 _.claims_origin  # read by reports/templates/report.html.j2 (the claims table's caption)
 _.watchdog_pid  # run record field, written to <cache>/runs/*.json; the fault tests read it
 _.reaped_at  # run record field, written by the watchdog; RunRecord.load takes it back

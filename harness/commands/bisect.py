@@ -76,6 +76,7 @@ from harness.textsafety import escape
 
 NAME = "bisect"
 HELP = "find every range of releases where a scenario's failure starts and stops"
+EXAMPLES = ("python -m harness bisect port-zero-startup --python 3.8",)
 DEFAULT_RESULTS = Path("reports") / "bisect.json"
 
 

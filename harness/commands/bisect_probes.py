@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.analyses.bisect import Mark, mark_of
 from harness.analyses.bisect_setup import BisectSetup
@@ -20,6 +19,7 @@ from harness.engine.cellsource import CellSource
 from harness.engine.executor import cell_context
 from harness.plan.cells import Cell, cells_of, plan_cell
 from harness.results import CellResult
+from harness.textsafety import escape
 
 #: The origin of a bisect probe's cells in the results.
 ORIGIN = "bisect"

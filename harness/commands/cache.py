@@ -27,6 +27,7 @@ from harness.textsafety import escape
 
 NAME = "cache"
 HELP = "show the disk the cache uses (per environment, hard links counted once)"
+EXAMPLES = ("python -m harness cache",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

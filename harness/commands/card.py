@@ -20,7 +20,6 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 from rich.console import Console
-from rich.markup import escape
 
 from harness.atomic import write_text_atomic
 from harness.cards.draft import Draft, draft_card, read_sidecar, write_draft
@@ -36,9 +35,14 @@ from harness.reports.repro import cell_name, script_for
 from harness.results import RunResults, describe_scenario
 from harness.scenario.loader import load_scenario
 from harness.targets.registry import parse_platforms
+from harness.textsafety import escape
 
 NAME = "card"
 HELP = "import a fix card as a scenario, or verify it for real"
+EXAMPLES = (
+    "python -m harness card import card.txt --write drafts",
+    "python -m harness card verify card.txt",
+)
 DEFAULT_OUT = Path("reports") / "cards"
 
 

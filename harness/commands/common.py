@@ -99,6 +99,20 @@ def add_report_outputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MATRIX_VIEWS = ("overview", "full")
+
+
+def add_matrix(parser: argparse.ArgumentParser) -> None:
+    """--matrix: the summary's view (merged release ranges, or every cell)."""
+    parser.add_argument(
+        "--matrix",
+        choices=MATRIX_VIEWS,
+        default="overview",
+        help="the terminal summary: 'overview' (release ranges per scenario and Python, "
+        "then the unexpected cells) or 'full' (every cell) (default: %(default)s)",
+    )
+
+
 def report_paths(args: argparse.Namespace) -> ReportPaths:
     return ReportPaths(html=args.html, junit=args.junit, markdown=args.markdown)
 

@@ -23,6 +23,7 @@ from harness.plan.cells import Cell
 from harness.procs.registry import REGISTRY
 from harness.reports.outputs import ReportPaths, report_for_run, write_reports
 from harness.reports.terminal import render_matrix
+from harness.reports.terminal_overview import render_overview
 from harness.results import RunResults, describe_scenario
 from harness.scenario.model import Scenario
 from harness.textsafety import escape
@@ -88,6 +89,14 @@ def build_results(
         command=list(finished.command),
         notes=([] if report.complete else ["interrupted: results are incomplete"]) + list(notes),
         releases={package: [str(v) for v in found] for package, found in releases.items()},
+        requires_python={
+            package: {
+                str(release.version): str(release.requires_python)
+                for release in finished.harness.installable_releases(package)
+                if release.requires_python is not None
+            }
+            for package in releases
+        },
         scenarios={scenario.id: describe_scenario(scenario) for scenario in scenarios},
         run_id=REGISTRY.run_id,
     )
@@ -100,14 +109,22 @@ def conclude(
     paths: ReportPaths,
     notes: Sequence[str] = (),
     markdown_preface: str = "",
+    matrix: str = "overview",
 ) -> Conclusion:
-    """Judge, write the results and reports, and show the matrix; in that order."""
+    """Judge, write the results and reports, and show the summary; in that order.
+
+    `matrix`: "overview" (merged release ranges, `render_overview`) or "full"
+    (every cell, `render_matrix`).
+    """
     claims = judge(finished)
     results = build_results(finished, claims, notes)
     json_path, problem = save_results(json_path, results, finished.harness.cache_dir)
-    render_matrix(console, finished.report.results, claims, finished.report.complete)
-    console.print(f"results: {escape(str(json_path))}", highlight=False)
     reports = report_for_run(str(json_path), results, finished.scenarios)
+    if matrix == "full":
+        render_matrix(console, finished.report.results, claims, finished.report.complete)
+    else:
+        render_overview(console, reports, paths.html)
+    console.print(f"results: {escape(str(json_path))}", highlight=False, soft_wrap=True)
     try:
         written = write_reports(reports, paths, markdown_preface)
     except OSError as exc:

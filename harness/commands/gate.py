@@ -65,6 +65,7 @@ from harness.textsafety import escape
 
 NAME = "gate"
 HELP = "gate an upgrade: run the scenarios on a candidate release with your pins"
+EXAMPLES = ("python -m harness gate --candidate uvicorn==0.14.0 --requirements requirements.txt",)
 DEFAULT_RESULTS = Path("reports") / "gate.json"
 
 

@@ -19,6 +19,7 @@ from harness.textsafety import escape
 
 NAME = "list"
 HELP = "list the scenarios"
+EXAMPLES = ("python -m harness list",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

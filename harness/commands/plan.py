@@ -35,6 +35,7 @@ from harness.textsafety import escape
 
 NAME = "plan"
 HELP = "list the cells a run would execute and how --shard splits them"
+EXAMPLES = ("python -m harness plan --scenario two-worker-startup --shards 4",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

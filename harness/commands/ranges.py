@@ -21,6 +21,7 @@ from harness.scenario.loader import load_scenarios
 
 NAME = "ranges"
 HELP = "the observed-ranges table (Markdown) from results files"
+EXAMPLES = ("python -m harness ranges reports/results.json --write docs/catalog.md",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.commands.common import (
+    add_matrix,
     add_report_outputs,
     add_scenario_dirs,
     report_paths,
@@ -28,6 +29,7 @@ from harness.reports.merge import load_and_merge, merged_run_results, rejudged
 from harness.reports.model import build_report
 from harness.reports.outputs import write_reports
 from harness.reports.terminal import render_matrix
+from harness.reports.terminal_overview import render_overview
 from harness.results import write_results
 from harness.scenario.loader import BUILTIN_SCENARIOS_DIR, load_scenarios
 from harness.scenario.model import Scenario
@@ -35,6 +37,10 @@ from harness.textsafety import escape
 
 NAME = "report"
 HELP = "merge results files; write HTML, JUnit and Markdown reports"
+EXAMPLES = (
+    "python -m harness report reports/results.json --html reports/index.html",
+    "python -m harness report shard-*.json --json merged.json --markdown summary.md",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_report_outputs(parser)
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the merged results file")
+    add_matrix(parser)
     add_scenario_dirs(parser)
 
 
@@ -79,7 +86,10 @@ def main(args: argparse.Namespace, console: Console) -> int:
         except OSError as exc:
             raise write_problem("--json", args.json, exc) from None
         console.print(f"merged results: {escape(str(args.json))}", highlight=False, soft_wrap=True)
-    render_matrix(console, cells, report.claims, report.complete)
+    if args.matrix == "full":
+        render_matrix(console, cells, report.claims, report.complete)
+    else:
+        render_overview(console, report, args.html)
     for note in report.notes:
         console.print(f"note: {escape(note)}", highlight=False)
     try:

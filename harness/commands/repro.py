@@ -13,7 +13,6 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from harness.atomic import write_text_atomic
 from harness.commands.common import add_scenario_dirs, scenario_dirs
@@ -22,9 +21,11 @@ from harness.reports.repro import cell_name, find_cell, script_for
 from harness.results import load_results
 from harness.scenario.loader import load_scenario, load_scenarios
 from harness.scenario.model import Scenario
+from harness.textsafety import escape
 
 NAME = "repro"
 HELP = "write a standalone script that reproduces one cell of a results file"
+EXAMPLES = ("python -m harness repro reports/results.json port-zero-startup:0.13.4:3.8:linux",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

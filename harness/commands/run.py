@@ -1,9 +1,19 @@
-"""`python -m harness run`: scenarios x versions x Pythons, matrix and results."""
+"""Run scenarios against server releases and Pythons; print which releases are safe.
+
+Each cell builds (or reuses) one environment, starts the real server on
+127.0.0.1, probes it and matches known failure signatures.  The summary shows,
+per scenario, the release ranges with their outcomes.  An ad-hoc run writes its
+own results file under reports/runs/ (named by time and selection) and prints
+where; `--json PATH` names the file instead (`nox -s regress` writes
+reports/results.json).  A run in which nothing would run writes nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -13,6 +23,7 @@ from harness.clock import utc_now
 from harness.commands.common import (
     add_extras,
     add_harness_settings,
+    add_matrix,
     add_report_outputs,
     add_scenario_dirs,
     add_shard,
@@ -27,8 +38,9 @@ from harness.commands.conclusion import Finished, conclude, describe_run
 from harness.commands.confirm import MAX_CELLS, MAX_ESTIMATE_S, confirm_size
 from harness.commands.output_paths import check_command_outputs
 from harness.engine.pipeline import Harness
-from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, UsageError
+from harness.errors import EXIT_CLEAN, EXIT_INTERRUPTED, EmptySelectionError, UsageError
 from harness.judge.exit_codes import run_exit_code
+from harness.plan.cells import Cell
 from harness.plan.shards import select_shard
 from harness.reports.progress import make_progress
 from harness.scenario.loader import load_scenarios, select_scenarios
@@ -37,9 +49,16 @@ from harness.targets.registry import parse_platforms
 from harness.textsafety import escape
 
 NAME = "run"
-HELP = "run scenarios against server releases"
-DEFAULT_RESULTS = Path("reports") / "results.json"
+HELP = "run scenarios against server releases; print which releases are safe"
+EXAMPLES = (
+    "python -m harness run --scenario port-zero-startup --versions 0.13.3,0.13.4",
+    "python -m harness run --python 3.12 --html reports/py312.html",
+)
+#: Where ad-hoc runs keep their results (one file each): never the main job's file.
+RUNS_DIR = Path("reports") / "runs"
 MAX_REPEAT = 100
+_UNSAFE = re.compile(r"[^A-Za-z0-9.+-]+")
+_NAME_CHARS = 90
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,10 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         type=Path,
-        default=DEFAULT_RESULTS,
+        default=None,
         metavar="PATH",
-        help="results file (default: %(default)s)",
+        help=f"results file (default: a new file under {RUNS_DIR}/ named by time and "
+        "selection; `nox -s regress` writes reports/results.json)",
     )
+    add_matrix(parser)
     add_extras(parser)
     add_shard(parser)
     add_report_outputs(parser)
@@ -133,6 +154,34 @@ def parse_resolutions(texts: list[str]) -> list[str]:
     return modes
 
 
+def results_path(args: argparse.Namespace, started_at: str, folder: Path = RUNS_DIR) -> Path:
+    """`reports/runs/20260102T030405Z-port-zero-startup-0.13.4-py3.8.json`: an
+    ad-hoc run's own file, which never replaces another run's."""
+    parts = [
+        "+".join(args.scenario) or "all",
+        args.versions or "default",
+        *(f"py{python}" for python in args.python),
+        *args.platform,
+        *([f"shard{args.shard.index}of{args.shard.total}"] if args.shard else []),
+    ]
+    selection = _UNSAFE.sub("_", "-".join(parts)).strip("_.")[:_NAME_CHARS]
+    stem = f"{started_at.replace('-', '').replace(':', '')}-{selection}"
+    path = folder / f"{stem}.json"
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{stem}-{number}.json"
+    return path
+
+
+def nothing_to_run(cells: Sequence[Cell]) -> str | None:
+    """Why no cell of the plan can run (each distinct reason once), or None."""
+    if any(cell.runnable for cell in cells):
+        return None
+    reasons = dict.fromkeys(cell.skip_reason or cell.python.reason for cell in cells)
+    return f"nothing ran: every cell would be skipped ({'; '.join(filter(None, reasons))})"
+
+
 def main(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -154,6 +203,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
             "release-date resolution needs --backend uv (pip has no --exclude-newer); "
             "pass --resolution latest to run with virtualenv"
         )
+    if why := nothing_to_run(cells):  # the whole plan: a shard may be idle, not a plan
+        raise EmptySelectionError(why)  # before anything is printed or written
     idle_shard = False
     if args.shard is not None:
         planned = sum(cell.runnable for cell in cells)
@@ -177,7 +228,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
             console.print(escape(narrowed.note), highlight=False)
     command = ["python", "-m", "harness", *sys.argv[1:]]
     finished = Finished(harness, scenarios, report, started_at, command)
-    conclusion = conclude(console, finished, args.json, report_paths(args))
+    json_path = args.json or results_path(args, started_at)
+    conclusion = conclude(console, finished, json_path, report_paths(args), matrix=args.matrix)
     conclusion.raise_problem(report.complete)
     claims = conclusion.claims
     if args.shard is None:

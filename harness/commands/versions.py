@@ -20,6 +20,7 @@ from harness.textsafety import escape
 
 NAME = "versions"
 HELP = "list a package's releases from the configured index"
+EXAMPLES = ("python -m harness versions uvicorn --versions latest-3",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -238,6 +238,8 @@ class InterpreterFinder:
             if interpreter is None:
                 return PythonRequest(text, None, f"{text} is not a working CPython interpreter")
             return PythonRequest(text, interpreter)
+        if int(match.group(1)) < 3:
+            return PythonRequest(text, None, f"Python {text}: Python 2 is not supported")
         for interpreter in reversed(self.discovered()):
             if match.group(3) is not None and str(interpreter.version) != text:
                 continue

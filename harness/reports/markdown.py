@@ -1,26 +1,38 @@
-"""Markdown for a pull-request comment or a CI job summary.
+"""Markdown for a pull-request comment or a CI job summary: the verdict first.
 
-Compact: a summary table, then per scenario its claims and a grid of releases x
-(python, platform).  A pull-request comment holds about 65,000 characters, so
-when the grids would not fit, the scenarios where everything is as expected
-are reduced to their summary line.  Captured text is escaped: GitHub renders
-inline HTML and table pipes.
+A reviewer reads: the verdict; the overview (one row per scenario, the release
+ranges merged, as the HTML page draws them); what failed, with upstream links,
+and every unexpected cell with why.  Claims and notes are folded into
+`<details>`.  The default run's comment stays under 10 KB: the lists are cut
+to fit, with a count of what was left out.  Captured
+text is escaped: GitHub renders inline HTML and table pipes.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-from harness.outcomes import style_of
+from harness.outcomes import Gap, Outcome, style_of
 from harness.reports.html import outcome_word
+from harness.reports.links import upstream_links
 from harness.reports.model import Report, ScenarioReport
+from harness.reports.overview import (
+    DASH,
+    Span,
+    agreed,
+    build_overview,
+    scenario_tracks,
+    span_issue,
+)
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-BUDGET_CHARS = 60_000
+BUDGET_CHARS = 10_000
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_DETAIL = 48
+_UNLINKABLE = re.compile(r"[\s<>\\]")
 
 
 def md(text: str) -> str:
@@ -29,131 +41,213 @@ def md(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
 
 
-def _cell(outcome: str, expected: bool) -> str:
-    style = style_of(outcome)
-    text = f"{style.symbol} {style.word}"
-    return text if expected else f"**{text} !**"
+def _short(text: str, limit: int = _DETAIL) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _counts(scenario: ScenarioReport) -> str:
-    return ", ".join(
-        f"{n} {outcome_word(outcome)}" for outcome, n in sorted(scenario.counts().items())
-    )
+class _Refs:
+    """Reference-style links: each URL is written once, at the end of the comment,
+    however many ranges and lines point at it (a comment has a size budget)."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+
+    def link(self, label: str, url: str) -> str:
+        if _UNLINKABLE.search(url):  # would end the <...> of its definition
+            return md(label)
+        ref = self.urls.setdefault(url, f"r{len(self.urls) + 1}")
+        return f"[{md(label)}][{ref}]"
+
+    def definitions(self) -> list[str]:
+        return [f"[{ref}]: <{url}>" for url, ref in self.urls.items()]
 
 
-def _summary_table(report: Report) -> list[str]:
+def _span(scenario: ScenarioReport, span: Span, refs: _Refs) -> str:
+    """`✓ 0.14.0-0.55.0` (an en dash), `✗ 0.13.4 port0-… [#974](url)`, `· 0.22.0`."""
+    style = style_of(span.state.mark)
+    text = f"{style.symbol} {span.label}"
+    if span.state.failing and span.state.detail:
+        text += f" {md(_short(span.state.detail))}"
+    issue = span_issue(scenario, span)
+    if issue is not None:
+        text += " " + refs.link(issue.short, issue.url)
+    shown = f"**{text}**" if span.state.failing else text
+    return shown + (" **!**" if not span.state.expected else "")
+
+
+def _spans(scenario: ScenarioReport, spans: Sequence[Span], failing_only: bool, refs: _Refs) -> str:
+    if not failing_only:
+        return " · ".join(_span(scenario, span, refs) for span in spans)
+    shown = [_span(scenario, span, refs) for span in spans if span.state.failing]
+    rest = len(spans) - len(shown)
+    return " · ".join([*shown, f"{rest} other range(s)"] if rest else shown)
+
+
+def _ranges(scenario: ScenarioReport, failing_only: bool, refs: _Refs) -> str:
+    """The overview cell: one line when all Pythons agree, else a line per Python;
+    `failing_only` draws the failing ranges and counts the others (a large report)."""
+    lines = []
+    tracks = agreed(scenario)
+    if tracks is not None:
+        for track in tracks:
+            label = " ".join(filter(None, [track.python_label, track.variant]))
+            lines.append(f"{md(label)}: {_spans(scenario, track.spans, failing_only, refs)}")
+    else:
+        for column in scenario_tracks(scenario):
+            label = " ".join(filter(None, [column.python, column.variant]))
+            lines.append(f"{md(label)}: {_spans(scenario, column.spans, failing_only, refs)}")
+    return "<br>".join(lines)
+
+
+def _verdict(report: Report) -> list[str]:
+    summary = report.summary()
+    regressed = summary["regressed"]
+    if not report.complete:
+        head = "⚠️ INCOMPLETE: at least one run was interrupted"
+    elif regressed:
+        head = f"❌ regression in {len(regressed)} scenario(s)"
+    else:
+        head = "✅ no regression"
     lines = [
-        "| scenario | cells | outcomes | unexpected | claims |",
-        "| --- | ---: | --- | ---: | --- |",
+        f"## {head}: {summary['cells']} cell(s), {summary['unexpected']} unexpected",
+        "",
     ]
+    if regressed:
+        lines += ["Regressed: " + ", ".join(f"**{md(s)}**" for s in regressed), ""]
+    return lines
+
+
+def _overview(report: Report, budget: int, refs: _Refs) -> list[str]:
+    """The table; in a report too large for a comment, failing ranges only, then
+    as many rows as fit."""
+    lines = [
+        f"| scenario | releases tested, merged into ranges (a{DASH}b: every release tested "
+        "from a to b) |",
+        "| --- | --- |",
+    ]
+    rows = [_row(scenario, False, refs) for scenario in report.scenarios]
+    if sum(len(row.encode()) + 1 for row in rows) > budget:
+        refs.urls.clear()
+        rows = [_row(scenario, True, refs) for scenario in report.scenarios]
+    lines += _fitting(rows, budget, what="scenario(s)")
+    newest = [
+        f"{md(v.column.label)} **{md(v.newest_clean)}**"
+        for v in build_overview(report).verdicts
+        if v.newest_clean
+    ]
+    if newest:
+        lines += ["", "Newest release with no known failure, per Python: " + " · ".join(newest)]
+    return [*lines, "", _legend(report)]
+
+
+def _legend(report: Report) -> str:
+    """The marks the table uses, each with its word (`**!**`: unexpected)."""
+    order = [*(o.value for o in Outcome), *(g.value for g in Gap)]
+    marks = {
+        span.state.mark
+        for scenario in report.scenarios
+        for track in scenario_tracks(scenario)
+        for span in track.spans
+    }
+    words = [
+        f"{style_of(mark).symbol} {style_of(mark).label}"
+        for mark in sorted(marks, key=lambda m: order.index(m) if m in order else len(order))
+    ]
+    return "_Marks:_ " + md(" · ".join([*words, "! unexpected"]))
+
+
+def _row(scenario: ScenarioReport, failing_only: bool, refs: _Refs) -> str:
+    flag = " **regressed**" if scenario.regressed else ""
+    return f"| {md(scenario.id)}{flag} | {_ranges(scenario, failing_only, refs)} |"
+
+
+def _failing(report: Report, refs: _Refs) -> list[str]:
+    """Unexpected cells (with why), then known failures by range (with their links)."""
+    lines = []
     for scenario in report.scenarios:
-        claims = "; ".join(f"{md(c.signature)}: **{md(c.verdict)}**" for c in scenario.claims)
-        unexpected = len(scenario.unexpected)
-        lines.append(
-            f"| {md(scenario.id)} | {len(scenario.cells)} | {md(_counts(scenario))} | "
-            f"{f'**{unexpected}**' if unexpected else 0} | {claims or '-'} |"
-        )
+        for cell in scenario.unexpected:
+            shown = cell.effective()
+            why = shown.signature or shown.fingerprint or shown.reason
+            variant = f" {shown.variant}" if shown.variant else ""
+            lines.append(
+                f"- **unexpected** {md(scenario.id)} {md(shown.version)} py{md(shown.python)} "
+                f"{md(shown.platform)}{md(variant)}: {md(outcome_word(shown.outcome))}: "
+                f"{md(why[:300])}"
+            )
+    for scenario in report.scenarios:
+        links = upstream_links(scenario.issue, scenario.fix, ())
+        about = ", ".join(refs.link(link.label, link.url) for link in links)
+        for track in agreed(scenario) or []:
+            where = " ".join(filter(None, [f"py{track.python_label}", track.variant]))
+            for span in track.spans:
+                if not span.state.failing or not span.state.expected:
+                    continue
+                own = about and span.state.detail in scenario.issue_signatures
+                lines.append(
+                    f"- {style_of(span.state.mark).symbol} {md(scenario.id)} {span.label} "
+                    f"({md(where)}): {md(span.state.detail)}" + (f"; {about}" if own else "")
+                )
     return lines
 
 
-@dataclass(frozen=True)
-class _Detail:
-    """How much of each scenario to show; the first level that fits the budget wins."""
-
-    grids: str  # "all", "regressed" (their scenarios only), "unexpected rows", "none"
-    unexpected_listed: int | None = None
-    note: str = ""
-
-
-_LEVELS = (
-    _Detail("all"),
-    _Detail(
-        "regressed",
-        note="Grids of scenarios where every cell is as expected are left out to fit a "
-        "comment; the HTML report has them all.",
-    ),
-    _Detail(
-        "unexpected rows",
-        unexpected_listed=10,
-        note="Only the releases with an unexpected cell are drawn, to fit a comment; "
-        "the HTML report has every cell.",
-    ),
-    _Detail(
-        "none",
-        unexpected_listed=3,
-        note="No grid is drawn, to fit a comment; the HTML report has every cell.",
-    ),
-)
-
-
-def _grid(scenario: ScenarioReport, all_rows: bool) -> list[str]:
-    header = [md(scenario.package)] + [md(column.label) for column in scenario.columns]
-    lines = ["| " + " | ".join(header) + " |", "| --- " * len(header) + "|"]
-    for row in scenario.rows:
-        cells = [scenario.grid.get((row, column)) for column in scenario.columns]
-        if not all_rows and all(cell is None or cell.expected for cell in cells):
-            continue
-        shown = [_cell(cell.outcome, cell.expected) if cell else "·" for cell in cells]
-        lines.append("| " + " | ".join([md(row.version), *shown]) + " |")
-    return [*lines, ""]
-
-
-def _scenario(scenario: ScenarioReport, detail: _Detail) -> list[str]:
-    lines = ["", f"### {md(scenario.id)}: {md(scenario.title)}", ""]
-    links = [
-        f"[{label}](<{url}>)"
-        for label, url in (("issue", scenario.issue), ("fix", scenario.fix))
-        if url
-    ]
-    if links:
-        lines += [" · ".join(links), ""]
-    for claim in scenario.claims:
-        lines.append(
-            f"- claim `{claim.signature}` ({md(claim.claim)}; {md(', '.join(claim.platforms))}): "
-            f"**{md(claim.verdict)}**: {md(claim.detail)}"
-            + (f" (observed: {md(claim.observed())})" if claim.ranges else "")
-        )
-    if scenario.claims:
-        lines.append("")
-    if detail.grids == "all" or (detail.grids != "none" and scenario.regressed):
-        lines += _grid(scenario, all_rows=detail.grids != "unexpected rows")
-    elif not scenario.regressed:
-        lines += [f"{len(scenario.cells)} cell(s), all as expected: {md(_counts(scenario))}.", ""]
-    unexpected = scenario.unexpected
-    listed = (
-        unexpected if detail.unexpected_listed is None else unexpected[: detail.unexpected_listed]
-    )
-    for cell in listed:
-        shown = cell.effective()
-        why = ", ".join(shown.signatures) or shown.fingerprint or shown.reason
-        lines.append(
-            f"- **unexpected** {md(shown.version)} py{md(shown.python)} {md(shown.platform)}: "
-            f"{md(outcome_word(shown.outcome))}: {md(why[:300])}"
-        )
-    if len(listed) < len(unexpected):
-        lines.append(f"- … and {len(unexpected) - len(listed)} more unexpected cell(s)")
+def _claims(report: Report) -> list[str]:
+    lines = []
+    for scenario in report.scenarios:
+        for claim in scenario.claims:
+            lines.append(
+                f"- {md(scenario.id)} `{md(claim.signature)}` ({md(claim.claim)}; "
+                f"{md(', '.join(claim.platforms))}): **{md(claim.verdict)}**: "
+                f"{md(_short(claim.detail, 110))}"
+                + (f" (observed: {md(claim.observed())})" if claim.ranges else "")
+            )
     return lines
+
+
+def _folded(summary: str, lines: list[str]) -> list[str]:
+    if not lines:
+        return []
+    return ["", f"<details><summary>{summary}</summary>", "", *lines, "", "</details>"]
+
+
+def _fitting(lines: list[str], room: int, what: str = "more") -> list[str]:
+    """As many of `lines` as fit in `room` bytes, and a count of the rest."""
+    kept: list[str] = []
+    used = 0
+    for number, line in enumerate(lines):
+        size = len(line.encode()) + 1
+        if used + size > room - 80:
+            rest = f"… and {len(lines) - number} {what} (the HTML report has them all)"
+            return [*kept, f"| {rest} | |" if line.startswith("|") else f"- {rest}"]
+        kept.append(line)
+        used += size
+    return kept
 
 
 def render_markdown(report: Report, budget: int = BUDGET_CHARS) -> str:
-    """The summary, then as much per-scenario detail as fits in `budget` characters."""
-    summary = report.summary()
-    title = f"## Regression harness: {summary['cells']} cell(s), {summary['unexpected']} unexpected"
-    head = [title, ""]
-    if not report.complete:
-        head += ["**INCOMPLETE:** at least one run was interrupted.", ""]
-    if summary["regressed"]:
-        head += ["Regressed: " + ", ".join(f"**{md(s)}**" for s in summary["regressed"]), ""]
-    head += _summary_table(report)
-    notes = [f"_{md(note)}_" for note in report.notes]
-    text = ""
-    for detail in _LEVELS:
-        body = [line for s in report.scenarios for line in _scenario(s, detail)]
-        ending = [*notes, f"_{detail.note}_"] if detail.note else notes
-        text = "\n".join([*head, *body, "", *ending]).rstrip() + "\n"
-        if len(text) <= budget:
-            break
-    return text
+    """The verdict, the overview, what failed; claims and notes folded; within `budget`
+    bytes when the overview fits (the folded parts and the lists give way first)."""
+    refs = _Refs()
+    claims = _claims(report)
+    notes = [f"- {md(note)}" for note in report.notes]
+    body = [*_verdict(report), *_overview(report, budget * 6 // 10, refs)]
+    failing = _failing(report, refs)  # every link is registered: the room below counts them
+
+    def room(reserve: int) -> int:
+        used = len("\n".join([*body, *refs.definitions()]).encode())
+        return budget - used - reserve
+
+    if failing:
+        body += ["", "### Failing and unexpected", "", *_fitting(failing, room(40))]
+    for title, lines in (
+        (f"Claims checked ({len(claims)})", claims),
+        (f"Notes ({len(notes)})", notes),
+    ):
+        if lines and room(80) > 200:
+            body += _folded(title, _fitting(lines, room(80)))
+    if refs.urls:
+        body += ["", *refs.definitions()]
+    return "\n".join(body).rstrip() + "\n"
 
 
 def append_to_step_summary(markdown: str) -> Path | None:

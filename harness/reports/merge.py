@@ -12,6 +12,7 @@ silently in favour of one of them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +69,11 @@ class MergedCell:
     def key(self) -> CellKey:
         return self.first.key
 
-    @property
+    @functools.cached_property
     def conflict(self) -> bool:
+        """Computed once: reports ask it of every cell many times."""
+        if len(self.observations) == 1:
+            return False
         return len({observation.verdict for observation in self.observations}) > 1
 
     @property
@@ -113,6 +117,7 @@ class MergedResults:
     stored_claims: list[dict[str, Any]] = field(default_factory=list)
     releases: dict[str, list[str]] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requires_python: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -130,8 +135,10 @@ class MergedResults:
         return [o.cell for cell in self.cells for o in cell.observations]
 
 
+@functools.lru_cache(maxsize=4096)
 def version_key(text: str) -> tuple[int, Version | str]:
-    """Order by version (0.9 < 0.10), anything unparsable after, as text."""
+    """Order by version (0.9 < 0.10), anything unparsable after, as text.  Cached:
+    a report sorts the same few hundred versions and Pythons thousands of times."""
     try:
         return (0, Version(text))
     except InvalidVersion:
@@ -170,6 +177,7 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
     stored_claims: list[dict[str, Any]] = []
     releases: dict[str, set[str]] = {}
     scenarios: dict[str, dict[str, Any]] = {}
+    requires: dict[str, dict[str, str]] = {}
     for label, results in inputs:
         for cell in results.cells:
             by_key.setdefault(cell.key, []).append(FileRecord(cell, label))
@@ -179,6 +187,9 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
             releases.setdefault(package, set()).update(versions)
         for scenario_id, info in results.scenarios.items():
             scenarios.setdefault(scenario_id, info)
+        for package, specs in results.requires_python.items():
+            for version, spec in specs.items():
+                requires.setdefault(package, {}).setdefault(version, spec)
     merged = [MergedCell(tuple(observations)) for observations in by_key.values()]
     merged.sort(key=lambda cell: cell_sort_key(cell.first))
     return MergedResults(
@@ -187,6 +198,7 @@ def merge_results(inputs: Sequence[tuple[str, RunResults]]) -> MergedResults:
         stored_claims=stored_claims,
         releases={package: sorted(found, key=Version) for package, found in releases.items()},
         scenarios=scenarios,
+        requires_python=requires,
     )
 
 
@@ -233,4 +245,5 @@ def merged_run_results(merged: MergedResults, claims: list[dict[str, Any]]) -> R
         + [note for source in merged.sources for note in source.notes],
         releases=merged.releases,
         scenarios=merged.scenarios,
+        requires_python=merged.requires_python,
     )

@@ -21,7 +21,6 @@ from harness.reports.merge import (
     MergedCell,
     MergedResults,
     Source,
-    cell_sort_key,
     version_key,
 )
 from harness.results import CellResult, summarise
@@ -78,6 +77,15 @@ class ScenarioReport:
     signatures: dict[str, str] = field(default_factory=dict)
     #: The scenario itself when its file was loaded (repro scripts need it).
     scenario: Scenario | None = None
+    #: Each release's `requires-python`, for the releases that declare one.
+    requires_python: Mapping[str, str] = field(default_factory=dict)
+    #: The signatures of the scenario's own bug, which its upstream links are about:
+    #: those with the first signature's claim (others are neighbouring bugs the
+    #: scenario declares so that they show as known, like a Ctrl-C bug).
+    issue_signatures: frozenset[str] = frozenset()
+    #: Views derived from the grid, computed once and shared by the writers
+    #: (`reports.overview` keeps its states and tracks here).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -108,6 +116,8 @@ class Report:
     sources: list[Source]
     notes: list[str]
     complete: bool
+    #: Views derived once and shared by the writers (`reports.overview`'s overview).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cells(self) -> list[MergedCell]:
@@ -221,7 +231,7 @@ def build_report(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> Re
     """Group merged cells by scenario; re-judge the claims of every known scenario."""
     notes: list[str] = []
     by_scenario: dict[str, list[MergedCell]] = {}
-    for cell in sorted(merged.cells, key=lambda c: cell_sort_key(c.first)):
+    for cell in merged.cells:  # in `cell_sort_key` order already (merge_results sorts)
         by_scenario.setdefault(cell.first.scenario, []).append(cell)
     observed = merged.observed_cells()
     reports = []
@@ -229,17 +239,19 @@ def build_report(merged: MergedResults, scenarios: Mapping[str, Scenario]) -> Re
         scenario = scenarios.get(scenario_id)
         info = merged.scenarios.get(scenario_id, {})
         if scenario is not None:
-            own = [c for c in observed if c.scenario == scenario_id]
+            own_cells = [c for c in observed if c.scenario == scenario_id]
             releases = {scenario.package: _releases(merged, scenario, notes)}
-            claims = judge_claims([scenario], own, releases)
+            claims = judge_claims([scenario], own_cells, releases)
             origin = RECOMPUTED
         else:
             claims = _stored_claims(merged, scenario_id)
             origin = STORED
         rows, columns, grid = _grid(cells)
-        report = _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
-        issue, fix, links, dropped = drop_unsafe(report.id, report.issue, report.fix, report.links)
-        reports.append(dataclasses.replace(report, issue=issue, fix=fix, links=links))
+        own = _scenario_report(scenario_id, scenario, info, claims, origin, rows, columns, grid)
+        issue, fix, links, dropped = drop_unsafe(own.id, own.issue, own.fix, own.links)
+        own = dataclasses.replace(own, issue=issue, fix=fix, links=links)
+        own.requires_python = merged.requires_python.get(own.package, {})
+        reports.append(own)
         notes.extend(dropped)
     if merged.conflicts:
         notes.append(f"{len(merged.conflicts)} cell(s) have conflicting results")
@@ -277,6 +289,7 @@ def _scenario_report(
             grid=grid,
             signatures={s.id: s.description for s in scenario.signatures},
             scenario=scenario,
+            issue_signatures=own_bug([(s.id, s.claim.describe()) for s in scenario.signatures]),
         )
     upstream = info.get("upstream") or {}
     return ScenarioReport(
@@ -297,4 +310,19 @@ def _scenario_report(
             for s in info.get("signatures") or ()
             if isinstance(s, Mapping)
         },
+        issue_signatures=own_bug(
+            [
+                (str(s.get("id")), str(s.get("claim") or ""))
+                for s in info.get("signatures") or ()
+                if isinstance(s, Mapping)
+            ]
+        ),
     )
+
+
+def own_bug(signatures: Sequence[tuple[str, str]]) -> frozenset[str]:
+    """Ids of the (id, claim) signatures that share the first one's claim."""
+    if not signatures:
+        return frozenset()
+    first_claim = signatures[0][1]
+    return frozenset(sid for sid, claim in signatures if claim == first_claim)

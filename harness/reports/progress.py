@@ -1,17 +1,30 @@
-"""Progress on long runs, shown: a live rich bar on a terminal, plain lines in CI and pipes."""
+"""Progress on long runs, shown: a live rich bar on a terminal, plain lines in CI and pipes.
+
+Both draw a finished cell with its outcome's mark, as the summary does: a known
+bug is a yellow ✗ in the progress and in the summary alike.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from harness.engine.progress import ProgressSink
 from harness.outcomes import Outcome
-from harness.textsafety import escape
 
 if TYPE_CHECKING:
     from harness.plan.cells import Cell
@@ -29,6 +42,11 @@ def _result_text(result: CellResult) -> str:
     if not result.expected:
         text += " UNEXPECTED"
     return text
+
+
+def _mark(result: CellResult) -> str:
+    """The outcome's mark, as the summary draws it (a known bug is ✗, never ✓)."""
+    return result.outcome.style.symbol
 
 
 class PlainProgress:
@@ -54,7 +72,8 @@ class PlainProgress:
             self.done += 1
             elapsed = time.monotonic() - self._started
             self.console.print(
-                f"[{self.done}/{self.total} {elapsed:6.1f}s] {cell.label}: {_result_text(result)}",
+                f"[{self.done}/{self.total} {elapsed:6.1f}s] {_mark(result)} {cell.label}: "
+                f"{_result_text(result)}",
                 highlight=False,
                 markup=False,
             )
@@ -63,28 +82,37 @@ class PlainProgress:
         return None
 
 
+class _ActivityProgress(Progress):
+    """A progress bar with what is building or running on a line of its own below,
+    so the counts, elapsed time and ETA always fit (80 columns included)."""
+
+    activity = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        if self.activity:
+            line = Text(self.activity, style="dim", no_wrap=True)
+            line.truncate(max(self.console.width - 1, 10), overflow="ellipsis")
+            yield line
+
+
 class RichProgress:
-    """A live progress bar with the cells currently building or running."""
+    """A live bar (done/total, elapsed, ETA) and the cells currently building or
+    running; finished cells are listed above it only when they did not pass."""
 
     def __init__(self, console: Console) -> None:
-        # Imported here: runs in CI and pipes never draw a bar.
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
         self.console = console
-        self._progress = Progress(
+        self._progress = _ActivityProgress(
             TextColumn("[bold]cells"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             console=console,
             transient=True,
+            # Cells finish in bursts (environments first); a long window steadies the ETA.
+            speed_estimate_period=300,
         )
         self._task = self._progress.add_task("", total=0)
         self._active: dict[str, str] = {}
@@ -96,8 +124,10 @@ class RichProgress:
 
     def _refresh(self) -> None:
         shown = list(self._active.items())[-2:]
+        more = len(self._active) - len(shown)
         text = " | ".join(f"{phase}: {label}" for label, phase in shown)
-        self._progress.update(self._task, description=text)
+        self._progress.activity = text + (f" (+{more} more)" if more > 0 else "")
+        self._progress.refresh()
 
     def cell_phase(self, cell: Cell, phase: str) -> None:
         with self._lock:
@@ -109,12 +139,14 @@ class RichProgress:
             self._active.pop(cell.label, None)
             self._progress.advance(self._task)
             self._refresh()
-            style = "green" if result.expected else "bold red"
-            self._progress.console.print(
-                f"[{style}]{'✓' if result.expected else '✗'}[/] {escape(cell.label)}: "
-                f"{escape(_result_text(result))}",
-                highlight=False,
-            )
+            if result.outcome == Outcome.PASS and result.expected:
+                return
+            style = result.outcome.style
+            line = Text(f"{style.symbol} ", style=style.colour)
+            line.append(f"{cell.label}: {_result_text(result)}")
+            if not result.expected:
+                line.stylize("bold red")
+            self._progress.console.print(line, highlight=False)
 
     def close(self) -> None:
         self._progress.stop()

@@ -91,7 +91,7 @@ def scenario_tables(scenario_id: str, cells: Sequence[CellResult], width: int) -
     return tables
 
 
-def _unfaithful_notes(cells: Sequence[CellResult]) -> list[Text]:
+def unfaithful_notes(cells: Sequence[CellResult]) -> list[Text]:
     """One line per platform whose cells are unfaithful, with the scenario's reason."""
     reasons = {c.platform: c.reason for c in cells if c.outcome == Outcome.UNFAITHFUL}
     return [
@@ -124,7 +124,7 @@ def render_matrix(
                     + (f"\n    observed: {escape(verdict.observed())}" if verdict.ranges else "")
                 )
             )
-        parts.extend(_unfaithful_notes(own))
+        parts.extend(unfaithful_notes(own))
         console.print(Group(*parts))
     summary = summarise(cells)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary["outcomes"].items()))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
+from tests.e2e.tools import missing_tool
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
@@ -36,13 +36,10 @@ def find_browser() -> tuple[str, str]:
     driver = shutil.which("chromedriver")
     if browser and driver:
         return browser, driver
-    message = (
+    missing_tool(
         "headless Chromium is needed: apt-get install chromium chromium-driver "
         f"(found browser={browser}, chromedriver={driver})"
     )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @contextmanager

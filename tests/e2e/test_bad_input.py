@@ -44,13 +44,13 @@ def test_unknown_scenario(cache_dir: Path, tmp_path: Path) -> None:
 
 def test_missing_interpreter_skips_its_cells(cache_dir: Path, tmp_path: Path, oldest: str) -> None:
     args = ["run", "--scenario", "port-zero-startup", "--versions", "0.14.0",
-            "--python", oldest, "--python", "2.9"]  # fmt: skip
+            "--python", oldest, "--python", "3.99"]  # fmt: skip
     run = run_cli(args, cache_dir, tmp_path)
     assert run.code == 0, run.stdout + run.stderr
-    skipped = run.cells()["0.14.0/py2.9"]
+    skipped = run.cells()["0.14.0/py3.99"]
     assert skipped["outcome"] == "skip"
-    assert "Python 2.9 not found" in skipped["reason"]
-    only_missing = run_cli([*args[:5], "--python", "2.9"], cache_dir, tmp_path)
+    assert "Python 3.99 not found" in skipped["reason"]
+    only_missing = run_cli([*args[:5], "--python", "3.99"], cache_dir, tmp_path)
     assert only_missing.code == 3
     assert "nothing ran" in only_missing.stderr
 

@@ -1,9 +1,11 @@
 """Reports of real runs: the HTML table in headless Chromium, shards merged, hostile output.
 
 The run: both seed scenarios x 8 uvicorn releases x 2 Pythons.  The page is
-checked in a real browser: every cell shows the outcome the results file has,
-the 0.13.4 port-zero cell opens onto the `Errno 107` line, filters work, and a
-screenshot under reports/e2e/ is checked for the grid's colours.
+checked in a real browser: the overview comes first with its ranges merged and
+every mark explained, its failing range opens the 0.13.4 cell's evidence onto
+the `Errno 107` line, jumps land below the sticky bar, every grid cell shows the
+outcome the results file has, filters work, the page fits 390 px without
+sideways scrolling, and screenshots under reports/e2e/ are checked for colour.
 """
 
 from __future__ import annotations
@@ -94,23 +96,116 @@ def _cell_rows(results: Path) -> list[dict[str, Any]]:
     return cells
 
 
-def test_the_html_grid_in_chromium(full_run: ReportRun) -> None:
-    cells = _cell_rows(full_run.results)
-    assert len(cells) == 2 * len(VERSIONS) * 2
-    oldest = full_run.pythons[0]
+def test_the_overview_answers_first(full_run: ReportRun) -> None:
+    """At 1400 px: the overview is the first thing, its ranges merged, its marks explained."""
     with chromium() as browser:
         browser.get(full_run.html.as_uri())
-        assert browser.title == "Regression report: uvicorn"
+        assert browser.title == "Which uvicorn releases are safe"
+        first = browser.execute_script("return document.querySelector('section').id")
+        assert first == "overview"
+        overview = browser.find_element("id", "overview")
+        assert overview.rect["y"] < 200
+        port = _overview_cell(browser, "port-zero-startup", "every")
+        assert port.find_element("css selector", ".tlabel").text == (
+            f"{full_run.pythons[0]}–{full_run.pythons[-1]}"
+        )
+        assert _spans(port) == [
+            "✓ 0.12.1–0.13.3",
+            "✗ 0.13.4 port0-getpeername-enotconn #974",
+            "✓ 0.14.0–0.15.0",
+        ]
+        assert _spans(_overview_cell(browser, "two-worker-startup", "every")) == ["✓ 0.12.1–0.15.0"]
+        for python in full_run.pythons:
+            cell = _overview_cell(browser, "port-zero-startup", python)
+            assert "✗ 0.13.4" in cell.text and cell.is_displayed()
+        verdicts = browser.find_element("id", "verdicts").text
+        assert f"Python {full_run.pythons[0]}: 0.15.0" in verdicts
+        legend = browser.find_element("id", "legend")
+        assert legend.get_attribute("open") is not None and legend.is_displayed()
+        shown = {
+            el.text.split(" ")[0]
+            for el in browser.find_elements("css selector", "#overview-table .span")
+        }
+        explained = legend.text
+        for mark in shown:
+            assert f"{mark} " in explained, mark
+        shot = OUT / "overview-1400.png"
+        browser.save_screenshot(str(shot))
+        assert _count(Image.open(shot), PASS_BG) > 2000, "no pass range on the first screen"
+        assert _count(Image.open(shot), KNOWN_BG) > 500, "no known-bug range on the first screen"
+
+        # The picker narrows the overview to one Python.
+        from selenium.webdriver.support.ui import Select
+
+        Select(browser.find_element("id", "python-picker")).select_by_value(full_run.pythons[-1])
+        headers = [
+            th.text
+            for th in browser.find_elements("css selector", "#overview-table thead th")
+            if th.is_displayed()
+        ]
+        assert headers == ["scenario", "every Python", f"Python {full_run.pythons[-1]}"]
+        lines = [li.text for li in browser.find_elements("css selector", "#verdicts li")]
+        assert [line for line in lines if line] == [
+            line for line in lines if line.startswith(f"Python {full_run.pythons[-1]}:")
+        ]
+
+
+def test_evidence_and_anchors_in_chromium(full_run: ReportRun) -> None:
+    """A failing range opens its cell's evidence; jumps land below the sticky bar; the
+    full grids hold every cell; the filters work."""
+    cells = _cell_rows(full_run.results)
+    assert len(cells) == 2 * len(VERSIONS) * 2
+    for cell in cells:  # the expected outcomes of the seed scenarios on Linux
+        bad = cell["scenario"] == "port-zero-startup" and cell["version"] == "0.13.4"
+        assert cell["outcome"] == ("known-failure" if bad else "pass"), cell
+    with chromium() as browser:
+        browser.get(full_run.html.as_uri())
+        grid_box = browser.find_element(
+            "css selector", 'section[data-scenario="port-zero-startup"] details.grid-box'
+        )
+        assert grid_box.get_attribute("open") is None, "grids are folded by default"
+        drawer = browser.find_element("id", "evidence")
+        assert not drawer.is_displayed() and drawer.text == ""  # drawn on demand
+
+        link = _overview_cell(browser, "port-zero-startup", "every").find_element(
+            "css selector", "a.ev"
+        )
+        link.click()
+        assert grid_box.get_attribute("open") is not None
+        evidence = browser.find_element("id", "evidence")
+        assert evidence.is_displayed()
+        opened = browser.find_element("css selector", "td.cell.open")
+        assert opened.get_attribute("data-outcome") == "known-failure"
+        assert "port0-getpeername-enotconn" in evidence.text
+        assert evidence.find_element("css selector", ".exit-code").text == "1"
+        exception = evidence.find_element("css selector", "code.exception").text
+        assert exception == "OSError: [Errno 107] Transport endpoint is not connected"
+        tail = evidence.find_element("css selector", "pre.tail")
+        assert "OSError: [Errno 107] Transport endpoint is not connected" in tail.text
+        shot = OUT / "evidence-0.13.4.png"
+        browser.save_screenshot(str(shot))
+        assert _count(Image.open(shot), TAIL_BG) > 2000, "the output tail is not on screen"
+        browser.find_element("tag name", "body").send_keys("\ue00c")  # Escape closes it
+
+        # A jump from the table of contents lands below the sticky filter bar.
+        toc = browser.find_element("css selector", 'nav a[href="#scenario-two-worker-startup"]')
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", toc)
+        toc.click()
+        landed = browser.execute_script(
+            "const h = document.querySelector('#scenario-two-worker-startup h2')"
+            ".getBoundingClientRect();"
+            "const bar = document.getElementById('filters').getBoundingClientRect();"
+            "return [h.top, bar.bottom, window.innerHeight];"
+        )
+        assert landed[1] <= landed[0] < landed[2] / 2, landed
+
+        browser.execute_script(
+            "document.querySelectorAll('details.grid-box').forEach(d => { d.open = true; });"
+        )
         for cell in cells:
             td = _grid_cell(browser, cell["scenario"], cell["version"], cell["python"])
             assert td.get_attribute("data-outcome") == cell["outcome"], cell
             assert outcome_word(cell["outcome"]) in td.text
-            assert td.is_displayed()
-        # The expected outcomes of the seed scenarios on Linux.
-        for cell in cells:
-            bad = cell["scenario"] == "port-zero-startup" and cell["version"] == "0.13.4"
-            assert cell["outcome"] == ("known-failure" if bad else "pass"), cell
-
         grid = browser.find_element(
             "css selector", 'section[data-scenario="port-zero-startup"] table.grid'
         )
@@ -122,23 +217,43 @@ def test_the_html_grid_in_chromium(full_run: ReportRun) -> None:
         shot = OUT / "grid.png"
         browser.save_screenshot(str(shot))
         _assert_grid_in_screenshot(shot, grid)
-
-        target = _grid_cell(browser, "port-zero-startup", "0.13.4", oldest)
-        tail = target.find_element("css selector", "pre.tail")
-        assert not tail.is_displayed(), "evidence must stay folded until the cell is opened"
-        target.find_element("css selector", "summary").click()
-        assert tail.is_displayed()
-        assert "OSError: [Errno 107] Transport endpoint is not connected" in tail.text
-        evidence = target.find_element("css selector", ".evidence")
-        assert "port0-getpeername-enotconn" in evidence.text
-        assert evidence.find_element("css selector", ".exit-code").text == "1"
-        exception = evidence.find_element("css selector", "code.exception").text
-        assert exception == "OSError: [Errno 107] Transport endpoint is not connected"
-        shot = OUT / "evidence-0.13.4.png"
-        browser.save_screenshot(str(shot))
-        assert _count(Image.open(shot), TAIL_BG) > 2000, "the output tail is not on screen"
-
         _check_filters(browser)
+
+
+def test_the_page_fits_a_phone(full_run: ReportRun) -> None:
+    """At 390 px the page never scrolls sideways; wide tables scroll in their own box."""
+    with chromium() as browser:
+        browser.set_window_size(390, 844)
+        browser.get(full_run.html.as_uri())
+        width = browser.execute_script("return window.innerWidth")
+        assert width <= 400, width
+        browser.save_screenshot(str(OUT / "overview-390.png"))
+        browser.execute_script(
+            "document.querySelectorAll('details.grid-box').forEach(d => { d.open = true; });"
+            "document.querySelector('td.cell').click();"
+        )
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px at 390 px"
+        port = browser.find_element(
+            "css selector", '#overview-table tr[data-scenario="port-zero-startup"]'
+        )
+        assert "✗ 0.13.4 port0-getpeername-enotconn" in port.text
+        assert port.rect["x"] >= 0 and port.rect["x"] + port.rect["width"] <= width
+        evidence = browser.find_element("id", "evidence")
+        assert evidence.is_displayed() and evidence.rect["width"] <= width
+
+
+def _spans(cell: Any) -> list[str]:
+    return [span.text for span in cell.find_elements("css selector", ".span")]
+
+
+def _overview_cell(browser: Any, scenario: str, python: str) -> Any:
+    row = f'#overview-table tr[data-scenario="{scenario}"]'
+    if python == "every":
+        return browser.find_element("css selector", f"{row} td.every")
+    return browser.find_element("css selector", f'{row} td[data-python="{python}"]')
 
 
 def _grid_cell(browser: Any, scenario: str, version: str, python: str) -> Any:
@@ -181,7 +296,6 @@ def _visible_cells(browser: Any) -> list[Any]:
 def _check_filters(browser: Any) -> None:
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    browser.find_element("tag name", "body").send_keys("\ue00c")  # Escape closes the cell
     form = browser.find_element("id", "filters")
     assert form.is_displayed()
     Select(form.find_element("name", "outcome")).select_by_value("known-failure")
@@ -193,6 +307,9 @@ def _check_filters(browser: Any) -> None:
     )
     assert not two_workers.is_displayed()
     form.find_element("css selector", "button[type=reset]").click()
+    browser.execute_script(
+        "document.querySelectorAll('details.grid-box').forEach(d => { d.open = true; });"
+    )
     WebDriverWait(browser, 10).until(lambda b: len(_visible_cells(b)) == 32)
     form.find_element("name", "unexpected").click()
     assert _visible_cells(browser) == []
@@ -215,8 +332,12 @@ def test_the_junit_and_markdown_of_the_run(full_run: ReportRun) -> None:
     assert sorted(skipped) == sorted(f"uvicorn==0.13.4 py{p} linux" for p in full_run.pythons)
     assert all(suite.failures == 0 for suite in xml)
     markdown = full_run.markdown.read_text()
-    assert "| 0.13.4 | ✗ known | ✗ known |" in markdown
+    assert markdown.startswith("## ✅ no regression: 32 cell(s), 0 unexpected")
+    assert "**✗ 0.13.4 port0-getpeername-enotconn [#974][r1]**" in markdown
+    assert "[r1]: <https://github.com/Kludex/uvicorn/issues/974>" in markdown
+    assert "| two-worker-startup | " in markdown and ": ✓ 0.12.1–0.15.0 |" in markdown
     assert "**refined**" in markdown
+    assert len(markdown.encode()) < 10_000
 
 
 def _grid_digest(html: Path) -> list[tuple[str, ...]]:
@@ -382,20 +503,24 @@ def test_server_output_is_shown_as_text(
     assert "</pre><script>" in cell["fingerprint"]
     page = run.html.read_text()
     assert "<script>window.__pwned" not in page
-    assert "&lt;/pre&gt;&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page
+    assert "\\u003c/pre\\u003e\\u003cscript\\u003ewindow.__pwned = 1" in page  # inert JSON
     validate_junit(run.junit)
     assert "\\<script\\>" in run.markdown.read_text()
     with chromium() as browser:
         browser.get(run.html.as_uri())
         assert browser.execute_script("return window.__pwned === undefined")
         assert browser.find_elements("id", "injected") == []
-        assert "<em>markup</em> & </pre>" in browser.find_element("tag name", "h2").text
+        title = browser.find_element("css selector", "section.scenario h2").text
+        assert "<em>markup</em> & </pre>" in title
+        browser.find_element("css selector", "details.grid-box > summary").click()
         td = browser.find_element("css selector", "td.cell")
         assert td.get_attribute("data-outcome") == cell["outcome"]
         assert td.get_attribute("data-unexpected") == "1"
-        td.find_element("css selector", "summary").click()
-        tail = td.find_element("css selector", "pre.tail").text
+        td.click()
+        drawer = browser.find_element("id", "evidence")
+        tail = drawer.find_element("css selector", "pre.tail").text
         assert "<b id='injected'>bold?</b></pre><script>window.__pwned = 1</script>" in tail
-        fingerprint = td.find_element("css selector", "code.fingerprint").text
+        fingerprint = drawer.find_element("css selector", "code.fingerprint").text
         assert "</pre><script>window.__pwned = 2</script>" in fingerprint
-        assert re.search(r"output tail", td.text)
+        assert re.search(r"output tail", drawer.text)
+        assert browser.find_elements("id", "injected") == []

@@ -24,6 +24,7 @@ from harness.targets.wine.embed import fetch_sdist, unpack_embeddable
 from harness.targets.wine.pythons import EmbedPythons
 from harness.targets.wine.tools import INSTALL_COMMAND, locate_tools
 from tests.conftest import ROOT
+from tests.e2e.tools import missing_tool
 
 pytestmark = pytest.mark.e2e
 WINE_PYTHON = os.environ.get("HARNESS_WINE_PYTHON")
@@ -39,7 +40,7 @@ def wine_python(cache_dir: Path) -> str:
     if WINE_PYTHON:
         return WINE_PYTHON
     if locate_tools() is None:
-        pytest.fail(f"this test needs Wine: {INSTALL_COMMAND}")
+        missing_tool(f"this test needs Wine: {INSTALL_COMMAND}")
     index = ReleaseIndex(discover_index_config(), cache_dir)
     release = EmbedPythons(index).release_for("3.12")
     dest = cache_dir / "wine-control-python-3.12"

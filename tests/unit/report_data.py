@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 from harness.reports.merge import merge_results
 from harness.reports.model import Report, build_report
@@ -78,3 +81,26 @@ def write(path: Path, run: RunResults) -> Path:
 
     write_results(path, run)
     return path
+
+
+def evidence_of(page: str) -> dict[str, Any]:
+    """The page's evidence, decoded as its script decodes it when a cell is opened:
+    `{cell id: {"label": ..., "observations": [{field: value}, ...]}}`."""
+    match = re.search(r'<script type="application/json" id="evidence-data">(.*?)</script>', page)
+    assert match is not None, "no evidence block"
+    data = json.loads(match.group(1))
+    shared_fields = set(data["shared_fields"])
+
+    def observation(values: list[Any]) -> dict[str, Any]:
+        found = {}
+        for name, value in zip(data["fields"], values, strict=True):
+            if value is not None and name in shared_fields:
+                value = data["shared"][value]
+            if value is not None:
+                found[name] = value
+        return found
+
+    return {
+        ident: {"label": label, "observations": [observation(o) for o in observations]}
+        for ident, (label, observations) in data["cells"].items()
+    }
