@@ -202,8 +202,8 @@ class _Oracle:
         self.source, self.scenario, self.releases = source, scenario, releases
         self.request, self.platform, self.ids, self.notify = request, platform, ids, notify
         self.results: dict[int, list[CellResult]] = {}
-        #: The newest release found without a wheel for a wheel-only target (Wine):
-        #: older ones are taken as untestable too, without a build each.
+        #: The newest release found without a wheel for a wheel-only target (Wine);
+        #: the bisect crosses such install-failure bands by galloping.
         self.no_wheels: int | None = None
 
     def cells(self, index: int) -> list[Cell]:
@@ -223,11 +223,7 @@ class _Oracle:
         return Mark.SKIP
 
     def __call__(self, batch: Sequence[int]) -> Mapping[int, Mark]:
-        floor = self.no_wheels
-        marks = {i: Mark.SKIP for i in batch if floor is not None and i <= floor}
-        batch = [i for i in batch if i not in marks]
-        if not batch:
-            return marks
+        marks: dict[int, Mark] = {}
         names = ", ".join(str(self.releases[i].version) for i in batch)
         self.notify(f"{self.platform}: probing {names}")
         groups = {index: self.cells(index) for index in batch}
@@ -339,8 +335,8 @@ def verify_platform(
     ]
     if oracle.no_wheels is not None:
         run.note = (
-            f"{usable[oracle.no_wheels].version} has no wheel for {platform} (nor, "
-            "taken as such without a build, any older release): untestable here"
+            f"{usable[oracle.no_wheels].version} and older releases have no wheel for "
+            f"{platform}: untestable here"
         )
     observed = [cell for index in sorted(oracle.results) for cell in oracle.results[index]]
     seen = {cell.version for cell in observed}
