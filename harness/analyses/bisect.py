@@ -305,6 +305,16 @@ class _Search:
             step = self.steps.get(key, 1) if left > 1 else 1
             probes.append((max(skips[-1] + 1, b - step), key))
         chosen = probes[: max(0, left)]
+        if not chosen:
+            # The budget is spent (often by the coarse descent into the band), but
+            # the side next to the start or a claimed edge is where the edge looked
+            # for is: one probe there, right beside the testable release.
+            chosen = [
+                (probe, key)
+                for probe, key in probes
+                if (key[1] == 1 and b in self.focus and probe == b - 1)
+                or (key[1] == -1 and a in self.focus and probe == a + 1)
+            ][:1]
         self.pending.update(chosen)
         return [probe for probe, _ in chosen]
 

@@ -173,6 +173,18 @@ def test_a_band_next_to_the_edge_costs_at_most_four_failed_installs() -> None:
     assert result.probes <= bound(result)
 
 
+def test_the_release_beside_the_start_is_probed_when_the_band_budget_is_spent() -> None:
+    # Windows wheels: the oldest 76 of 150 releases cannot be installed; the bug
+    # is one release (78) just above the band.  The coarse descent spends the
+    # band's budget; the release beside the start is still probed.
+    marks = pattern("S" * 76 + "G" * 2 + "B" + "G" * 71)
+    oracle = Oracle(marks)
+    result = bisect(len(marks), 78, oracle)
+    (found,) = result.ranges
+    assert found.introduced == Edge(77, 78) and found.fixed == Edge(78, 79)
+    assert failed_installs(oracle) <= BAND_FAILURES + 1
+
+
 def test_install_error_holes_widen_the_edge_instead_of_derailing_it() -> None:
     marks = pattern("GGGGGGGGSSB" + "BBBB" + "GSGGGGGGG")
     oracle = Oracle(marks)
