@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from harness.procs.registry import run_captured
-from harness.runner.launch import ENV_ALLOW_LIST
+from harness.runner.launch import ENV_ALLOW_LIST, pycache_prefix
 from harness.runner.observation import Check
 from harness.scenario.applicability import NOT_APPLICABLE
 from harness.scenario.checks import HttpProbe
@@ -47,7 +47,7 @@ def _ask_help(env_python: Path, launcher: Launcher, app_dir: Path, scratch: Path
     env = {name: os.environ[name] for name in ENV_ALLOW_LIST if name in os.environ}
     env["PATH"] = os.pathsep.join([str(env_python.parent), env.get("PATH", "")])
     env["PYTHONIOENCODING"] = "utf-8"
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    env["PYTHONPYCACHEPREFIX"] = str(pycache_prefix(scratch))
     argv = [*launcher.argv_prefix(env_python, "uvicorn"), "--help"]
     code, text = run_captured(
         argv, timeout_s=HELP_TIMEOUT_S, cwd=scratch, env=launcher.environment(env, app_dir)

@@ -31,14 +31,19 @@ def fake_cli(tmp_path: Path, body: str) -> Path:
 
 
 def test_help_is_asked_once_per_environment(tmp_path: Path) -> None:
-    launcher = ScriptLauncher(fake_cli(tmp_path, "print('Options: --reset-contextvars')\n"))
+    launcher = ScriptLauncher(
+        fake_cli(tmp_path, "import json\nprint('Options: --reset-contextvars')\n")
+    )
     texts = HelpTexts()
     python = tmp_path / "env" / "bin" / "python"
-    first = texts.get(python, launcher, tmp_path, tmp_path)
+    cell = tmp_path / "run" / "cell-1"
+    cell.mkdir(parents=True)
+    first = texts.get(python, launcher, tmp_path, cell)
     assert first is not None and "--reset-contextvars" in first
-    assert texts.get(python, launcher, tmp_path, tmp_path) == first
+    assert texts.get(python, launcher, tmp_path, cell) == first
     assert launcher.calls == 1, "the second cell of the environment reuses the answer"
     assert not list(tmp_path.rglob("__pycache__")), "no bytecode beside the app"
+    assert (tmp_path / "run" / "pycache").is_dir(), "bytecode goes to the run's scratch folder"
 
 
 def test_a_help_that_fails_says_nothing(tmp_path: Path) -> None:
