@@ -197,10 +197,19 @@ def wait_exit(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
             try:
                 poller = select.poll()
                 poller.register(fd, select.POLLIN)
-                poller.poll(int(timeout_s * 1000) + 1)
+                exited = bool(poller.poll(int(timeout_s * 1000) + 1))
             finally:
                 os.close(fd)
-            return process.poll() is not None
+            if not exited:
+                return process.poll() is not None
+            # It exited: reap it with `wait`, not `poll`.  `Popen.poll` answers None
+            # while another thread (the loopback guard) holds the Popen's wait lock,
+            # which made a prompt exit look like "still running after SIGINT".
+            try:
+                process.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
     try:
         process.wait(timeout=max(0.0, timeout_s))
     except subprocess.TimeoutExpired:

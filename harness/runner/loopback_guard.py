@@ -59,7 +59,9 @@ class LoopbackGuard:
 
     def _run(self, process: subprocess.Popen[bytes], token: str | None) -> None:
         interval = INTERVAL_S if self._fast else SLOW_INTERVAL_S
-        while process.poll() is None and not self._stop.is_set():
+        # `returncode`, not `poll()`: the guard must never reap the server, nor hold
+        # the Popen's wait lock while the runner waits for the exit.
+        while process.returncode is None and not self._stop.is_set():
             look = self._look_fast if self._fast else self._look
             found = look(process.pid, token)
             if found:
