@@ -67,3 +67,24 @@ def test_markers_do_not_leak_into_the_harness_environment() -> None:
         check=True,
     )
     assert child.stdout.strip() == "None"  # only what `spawn` starts is marked
+
+
+def test_wait_exit_sees_an_exit_while_another_thread_holds_the_wait_lock() -> None:
+    """A thread polling the same Popen (the loopback guard did) holds its wait lock
+    for a moment; `Popen.poll` then answers None.  The exit must still be seen."""
+    import subprocess
+    import sys
+    import threading
+
+    from harness.procs.registry import wait_exit
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    lock = process._waitpid_lock  # CPython's lock around waitpid (what poll() skips on)
+    lock.acquire()
+    releaser = threading.Timer(0.8, lock.release)
+    releaser.start()
+    try:
+        assert wait_exit(process, 5.0), "the exit was missed while the lock was held"
+        assert process.returncode == 0
+    finally:
+        releaser.join()
