@@ -65,34 +65,9 @@ _STATEMENT_ONLY = frozenset(
         "for",
     }
 )
-#: Keywords that cannot follow `return`/`yield` in one statement.
-_AFTER_BARE = frozenset(
-    {
-        "else",
-        "elif",
-        "except",
-        "finally",
-        "def",
-        "class",
-        "return",
-        "del",
-        "pass",
-        "break",
-        "continue",
-        "raise",
-        "global",
-        "nonlocal",
-        "assert",
-        "import",
-        "from",
-        "while",
-        "with",
-        "try",
-        "for",
-        "async",
-        "if",
-    }
-)
+#: Keywords that cannot follow `return`/`yield` in one statement: those that
+#: only start one (less the expression-starting ones), and the clause keywords.
+_AFTER_BARE = (_STATEMENT_ONLY - {"await", "lambda", "yield"}) | {"else", "from", "if"}
 _CONTINUES = frozenset({"and", "or", "in", "is", "as", "not"})
 _TERMINAL = frozenset({"return", "raise", "continue", "break"})
 _ATOM_KEYWORDS = frozenset({"True", "False", "None"})

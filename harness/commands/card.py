@@ -27,12 +27,12 @@ from harness.cards.text import read_card
 from harness.cards.verify import default_platforms, verify
 from harness.clock import utc_now
 from harness.commands.common import add_harness_settings, harness_settings, notifier
+from harness.commands.conclusion import Finished, build_results
+from harness.engine.executor import ExecutionReport
 from harness.engine.pipeline import Harness
 from harness.errors import UsageError
-from harness.procs.registry import REGISTRY
 from harness.reports.card import card_summary, render_markdown, write_card_json
 from harness.reports.repro import cell_name, script_for
-from harness.results import RunResults, describe_scenario
 from harness.scenario.loader import load_scenario
 from harness.targets.registry import parse_platforms
 from harness.textsafety import escape
@@ -156,7 +156,7 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
         harness,
         scenario,
         wanted,
-        notifier(console),
+        harness.notify,
         args.versions,
         _bad(args.bad),
         reuse=not args.fresh,
@@ -170,18 +170,11 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
             scripts_dir.mkdir(parents=True, exist_ok=True)
             write_text_atomic(scripts_dir / script.name, script.text)
             scripts[cell_name(cell)] = script.name
-    finished_at = utc_now()
-    releases = [str(r.version) for r in harness.installable_releases(scenario.package)]
-    results = RunResults(
-        cells=verification.cells,
-        claims=[c.to_json() for c in verification.claims],
-        started_at=started_at,
-        finished_at=finished_at,
-        command=["python", "-m", "harness", *sys.argv[1:]],
-        releases={scenario.package: releases},
-        scenarios={scenario.id: describe_scenario(scenario)},
-        run_id=REGISTRY.run_id,
-    )
+    command = ["python", "-m", "harness", *sys.argv[1:]]
+    checked = ExecutionReport(verification.cells, complete=True)
+    results = build_results(Finished(harness, [scenario], checked, started_at, command),
+                            verification.claims)  # fmt: skip
+    finished_at = results.finished_at
     summary = card_summary(verification, facts, finished_at, scripts)
     json_path, md_path = out / f"{scenario.id}.json", out / f"{scenario.id}.md"
     write_card_json(json_path, results, summary)
